@@ -1,0 +1,56 @@
+package audit
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func jwt(header string) string {
+	return b64(header) + "." + b64(`{"sub":"repo:org/app:ref:refs/heads/main","aud":"x"}`) + "." + b64("signature-bytes")
+}
+
+func TestRedactJWTs(t *testing.T) {
+	t.Parallel()
+	jws := jwt(`{"alg":"RS256","kid":"k1"}`)
+	spaced := jwt("{\n  \"alg\": \"ES256\"\n}")
+	jwe := b64(`{"alg":"RSA-OAEP","enc":"A256GCM"}`) + ".ZW5j.aXY.Y2lwaGVy.dGFn"
+	unsigned := b64(`{"alg":"none"}`) + "." + b64(`{"sub":"x"}`) + "."
+	red := func(tok string) string { return "[redacted-jwt sha256:" + TokenHash(tok) + "]" }
+	for _, c := range []struct{ in, want string }{
+		{jws, red(jws)},
+		{"token " + jws + " rejected", "token " + red(jws) + " rejected"},
+		{"got " + jws + ".", "got " + red(jws) + "."},
+		{`{"subject_token":"` + jws + `"}`, `{"subject_token":"` + red(jws) + `"}`},
+		{"a=" + jws + "&b=" + spaced, "a=" + red(jws) + "&b=" + red(spaced)},
+		{jwe, red(jwe)},
+		{jwe + ".more", red(jwe) + ".more"},
+		{unsigned, red(unsigned)},
+		{"prefix.x." + jws, "prefix.x." + red(jws)},
+		// Not tokens: left alone.
+		{"https://example.com.au/path", "https://example.com.au/path"},
+		{"version 1.2.3 of eyJ", "version 1.2.3 of eyJ"},
+		{"ewok.ewok.ewok", "ewok.ewok.ewok"},
+		{b64(`{"alg":"RS256"}`) + ".only-two", b64(`{"alg":"RS256"}`) + ".only-two"},
+		{b64(`["not","an","object"]`) + ".a.b", b64(`["not","an","object"]`) + ".a.b"},
+		{"", ""},
+		{"no dots at all", "no dots at all"},
+	} {
+		if got := redactJWTs(c.in); got != c.want {
+			t.Errorf("redactJWTs(%q)\n = %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}
+
+// A long adversarial run of header-looking segments must stay linear.
+func TestRedactJWTsLinear(t *testing.T) {
+	t.Parallel()
+	in := strings.Repeat("eyJhbGciOiJIUzI1NiJ9x.", 3000)
+	_ = redactJWTs(in) // the test's timeout catches quadratic behaviour
+	huge := strings.Repeat("eyJ", 100_000) + ".a.b"
+	if got := redactJWTs(huge); got != huge {
+		t.Error("an oversized header was treated as a token")
+	}
+}

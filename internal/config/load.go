@@ -1,0 +1,63 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// Load reads a config file (at most MaxFileSize bytes) and returns it parsed and validated.
+// When anything is wrong it returns a nil config and Problems listing every problem at once,
+// each naming the file, line, column and field path. Errors reading the file are returned
+// wrapped (errors.Is(err, fs.ErrNotExist) works). Load does not apply defaults.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	return LoadBytes(data, path)
+}
+
+// LoadBytes is Load for a document already in memory (standard input, an admin API body);
+// filename is used in messages.
+func LoadBytes(data []byte, filename string) (*Config, error) {
+	r := parse(data, filename)
+	cfg, probs := r.cfg, slices.Clone(r.problems)
+	if !r.fatal {
+		// Value checks run even after decoding problems, so one run reports everything; a
+		// value check on a field that already failed to decode would only repeat it.
+		for _, p := range cfg.Validate() {
+			if coveredBy(p.Path, r.problems) {
+				continue
+			}
+			if at, ok := r.pos.locate(p.Path); ok {
+				p.Line, p.Column = at.line, at.col
+			}
+			p.File = filename
+			probs = append(probs, p)
+		}
+	}
+	if len(probs) > 0 {
+		sortProblems(probs)
+		return nil, probs
+	}
+	return cfg, nil
+}
+
+// coveredBy reports whether path is, or is inside, a path that already has a decoding problem.
+func coveredBy(path string, probs Problems) bool {
+	for _, p := range probs {
+		for q, ok := path, true; ok; q, ok = parentPath(q) {
+			if q == p.Path {
+				return true
+			}
+		}
+	}
+	return false
+}

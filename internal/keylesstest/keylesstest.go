@@ -1,0 +1,162 @@
+// Package keylesstest starts real keyless servers and test issuers for tests, on
+// loopback only.
+package keylesstest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keylessdev/keyless/internal/config"
+	"github.com/keylessdev/keyless/internal/server"
+	"github.com/keylessdev/keyless/internal/testissuer"
+)
+
+// Fixture is a running server with the standard test federation.
+type Fixture struct {
+	*server.Server
+	Issuer *testissuer.Issuer
+	Config *config.Config
+}
+
+// Standard names of the test federation.
+const (
+	ProjectID     = "test-project"
+	ProjectNumber = "123456789012"
+	PoolID        = "test-pool"
+	ProviderID    = "test-provider"
+	SAEmail       = "deployer@test-project.iam.gserviceaccount.com"
+	OtherSAEmail  = "other-sa@test-project.iam.gserviceaccount.com"
+)
+
+// Audience is the STS audience of the standard provider.
+func Audience() string {
+	return "//iam.googleapis.com/projects/" + ProjectNumber + "/locations/global/workloadIdentityPools/" + PoolID + "/providers/" + ProviderID
+}
+
+// PrincipalSet is the pool's principalSet prefix.
+func PrincipalSet() string {
+	return "principalSet://iam.googleapis.com/projects/" + ProjectNumber + "/locations/global/workloadIdentityPools/" + PoolID
+}
+
+// StandardConfig is a pool with one OIDC provider (keys pinned) whose condition requires
+// repository_owner == 'acme', a service account bound to attribute.repository/acme/app,
+// and a second service account with no bindings.
+func StandardConfig(is *testissuer.Issuer) *config.Config {
+	return &config.Config{
+		Google: &config.Google{Projects: []config.Project{{
+			ProjectID: ProjectID, ProjectNumber: ProjectNumber,
+			WorkloadIdentityPools: []config.WorkloadIdentityPool{{
+				WorkloadIdentityPoolID: PoolID,
+				Providers: []config.Provider{{
+					WorkloadIdentityPoolProviderID: ProviderID,
+					AttributeMapping: map[string]string{
+						"google.subject":       "assertion.sub",
+						"attribute.repository": "assertion.repository",
+					},
+					AttributeCondition: "assertion.repository_owner == 'acme'",
+					OIDC:               &config.OIDC{IssuerURI: is.URL, AllowedAudiences: []string{"keyless-test"}, JWKSJSON: is.JWKS()},
+				}},
+			}},
+			ServiceAccounts: []config.ServiceAccount{
+				{AccountID: "deployer", IAMPolicy: &config.IAMPolicy{Bindings: []config.Binding{
+					{Role: "roles/iam.workloadIdentityUser", Members: []string{PrincipalSet() + "/attribute.repository/acme/app"}},
+					{Role: "roles/iam.serviceAccountOpenIdTokenCreator", Members: []string{PrincipalSet() + "/attribute.repository/acme/app"}},
+				}}},
+				{AccountID: "other-sa"},
+			},
+		}}},
+	}
+}
+
+// Start starts a test issuer and a server with cfg (StandardConfig when mutate is nil;
+// mutate may edit the standard config).
+func Start(t testing.TB, mutate func(*config.Config, *testissuer.Issuer)) *Fixture {
+	t.Helper()
+	is, err := testissuer.Start(testissuer.Options{Alg: "RS256", TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(is.Close)
+	cfg := StandardConfig(is)
+	if mutate != nil {
+		mutate(cfg, is)
+	}
+	if probs := cfg.Validate(); len(probs) > 0 {
+		t.Fatalf("test config invalid: %v", probs)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(context.Background(), server.Options{Config: cfg, DataDir: t.TempDir(), Listener: ln,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve() }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return &Fixture{Server: srv, Issuer: is, Config: cfg}
+}
+
+// GitHubToken mints a GitHub-shaped token for owner/repo with aud "keyless-test".
+func (f *Fixture) GitHubToken(t testing.TB, owner, repo string, extra map[string]any) string {
+	t.Helper()
+	c := map[string]any{"sub": "repo:" + owner + "/" + repo + ":ref:refs/heads/main", "aud": "keyless-test",
+		"repository": owner + "/" + repo, "repository_owner": owner, "ref": "refs/heads/main", "run_id": "42", "jti": "jti-1"}
+	for k, v := range extra {
+		c[k] = v
+	}
+	tok, err := f.Issuer.Mint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// STSForm is a valid token-exchange form for subjectToken.
+func STSForm(subjectToken string) url.Values {
+	return url.Values{
+		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"audience":             {Audience()},
+		"scope":                {"https://www.googleapis.com/auth/cloud-platform"},
+		"requested_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+		"subject_token":        {subjectToken},
+		"subject_token_type":   {"urn:ietf:params:oauth:token-type:jwt"},
+	}
+}
+
+// Post sends body to path and returns the response (body read and closed).
+func (f *Fixture) Post(t testing.TB, path, ctype, body, bearer string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}

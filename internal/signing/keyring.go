@@ -1,0 +1,331 @@
+package signing
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	gojose "github.com/go-jose/go-jose/v4"
+
+	"github.com/keylessdev/keyless/internal/jose"
+	"github.com/keylessdev/keyless/internal/store"
+)
+
+// Supported algorithms.
+const (
+	ES256 = "ES256"
+	RS256 = "RS256"
+	EdDSA = "EdDSA"
+)
+
+// ErrUnsupportedAlg is returned for an algorithm keyless does not sign with.
+var ErrUnsupportedAlg = errors.New("signing: unsupported algorithm")
+
+// Options configure a Keyring.
+type Options struct {
+	// Overlap is how long a retired key stays published (≥ the longest token lifetime).
+	// Default 13h: the 12 h hard cap on any token keyless mints, plus an hour.
+	Overlap time.Duration
+	Now     func() time.Time
+	Rand    io.Reader
+}
+
+// Keyring holds the active and published keys. Safe for concurrent use.
+type Keyring struct {
+	st   store.Store
+	opts Options
+
+	mu     sync.RWMutex
+	active map[string]*key // alg -> active key
+	all    []*key          // every published key
+	jwks   []byte          // cached JWKS document
+	pubSet *jose.KeySet    // for verifying keyless's own tokens
+}
+
+type key struct {
+	rec    store.SigningKey
+	signer crypto.Signer
+	jws    gojose.Signer // header typ at+jwt
+	jwsID  gojose.Signer // header typ JWT
+}
+
+// Open loads keys from st, creating an ES256 key if none is active.
+func Open(ctx context.Context, st store.Store, opts Options) (*Keyring, error) {
+	if opts.Overlap == 0 {
+		opts.Overlap = 13 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	k := &Keyring{st: st, opts: opts}
+	if err := k.Reload(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := k.ensure(ctx, ES256); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Reload re-reads keys from the store (after `keyless keys rotate` on another process).
+func (k *Keyring) Reload(ctx context.Context) error {
+	recs, err := k.st.SigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("signing: load keys: %w", err)
+	}
+	now := k.opts.Now()
+	active := map[string]*key{}
+	var all []*key
+	sort.Slice(recs, func(i, j int) bool { return recs[i].ActivateAt.Before(recs[j].ActivateAt) })
+	for _, r := range recs {
+		if r.RemoveAt != nil && !now.Before(*r.RemoveAt) {
+			continue
+		}
+		kk, err := loadKey(r)
+		if err != nil {
+			return err
+		}
+		all = append(all, kk)
+		if r.RetireAt == nil && !now.Before(r.ActivateAt) {
+			active[r.Alg] = kk // the latest activated wins (sorted ascending)
+		}
+	}
+	return k.install(active, all)
+}
+
+func (k *Keyring) install(active map[string]*key, all []*key) error {
+	var pub jose.KeySet
+	var doc struct {
+		Keys []gojose.JSONWebKey `json:"keys"`
+	}
+	for _, kk := range all {
+		pk := kk.signer.Public()
+		pub.Keys = append(pub.Keys, jose.Key{KID: kk.rec.KID, Alg: kk.rec.Alg, Public: pk})
+		doc.Keys = append(doc.Keys, gojose.JSONWebKey{Key: pk, KeyID: kk.rec.KID, Algorithm: kk.rec.Alg, Use: "sig"})
+	}
+	if doc.Keys == nil {
+		doc.Keys = []gojose.JSONWebKey{}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("signing: jwks: %w", err)
+	}
+	k.mu.Lock()
+	k.active, k.all, k.jwks, k.pubSet = active, all, b, &pub
+	k.mu.Unlock()
+	return nil
+}
+
+func loadKey(r store.SigningKey) (*key, error) {
+	priv, err := x509.ParsePKCS8PrivateKey(r.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("signing: key %s: %w", r.KID, err)
+	}
+	s, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("signing: key %s: not a signer", r.KID)
+	}
+	alg := gojose.SignatureAlgorithm(r.Alg)
+	mk := func(typ string) (gojose.Signer, error) {
+		return gojose.NewSigner(gojose.SigningKey{Algorithm: alg, Key: gojose.JSONWebKey{Key: s, KeyID: r.KID}},
+			(&gojose.SignerOptions{}).WithType(gojose.ContentType(typ)))
+	}
+	at, err := mk("at+jwt")
+	if err != nil {
+		return nil, fmt.Errorf("signing: key %s: %w", r.KID, err)
+	}
+	id, err := mk("JWT")
+	if err != nil {
+		return nil, fmt.Errorf("signing: key %s: %w", r.KID, err)
+	}
+	return &key{rec: r, signer: s, jws: at, jwsID: id}, nil
+}
+
+// ensure returns the active key for alg, generating and persisting one when absent.
+func (k *Keyring) ensure(ctx context.Context, alg string) (*key, error) {
+	k.mu.RLock()
+	kk := k.active[alg]
+	k.mu.RUnlock()
+	if kk != nil {
+		return kk, nil
+	}
+	if _, err := k.Rotate(ctx, alg); err != nil {
+		return nil, err
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.active[alg], nil
+}
+
+// Rotate creates a new active key for alg; the previous active key is retired and stays
+// published for the overlap. It returns the new kid.
+func (k *Keyring) Rotate(ctx context.Context, alg string) (string, error) {
+	priv, err := generate(alg, k.opts.Rand)
+	if err != nil {
+		return "", err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", fmt.Errorf("signing: %w", err)
+	}
+	now := k.opts.Now().UTC()
+	pubDER, err := x509.MarshalPKIXPublicKey(priv.(crypto.Signer).Public())
+	if err != nil {
+		return "", fmt.Errorf("signing: %w", err)
+	}
+	sum := sha256.Sum256(pubDER)
+	kid := base64.RawURLEncoding.EncodeToString(sum[:12])
+	rec := store.SigningKey{KID: kid, Alg: alg, PrivateKey: der, CreatedAt: now, ActivateAt: now}
+	k.mu.RLock()
+	prev := k.active[alg]
+	k.mu.RUnlock()
+	if err := k.st.PutSigningKey(ctx, rec); err != nil {
+		return "", fmt.Errorf("signing: store key: %w", err)
+	}
+	if prev != nil {
+		old := prev.rec
+		retire := now
+		remove := now.Add(k.opts.Overlap)
+		old.RetireAt, old.RemoveAt = &retire, &remove
+		if err := k.st.UpdateSigningKey(ctx, old); err != nil {
+			return "", fmt.Errorf("signing: retire key: %w", err)
+		}
+	}
+	return kid, k.Reload(ctx)
+}
+
+func generate(alg string, r io.Reader) (crypto.PrivateKey, error) {
+	switch alg {
+	case ES256:
+		return ecdsa.GenerateKey(elliptic.P256(), r)
+	case RS256:
+		return rsa.GenerateKey(r, 2048)
+	case EdDSA:
+		_, priv, err := ed25519.GenerateKey(r)
+		return priv, err
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnsupportedAlg, alg)
+}
+
+// Typ selects the JWS header typ: access tokens carry "at+jwt" (RFC 9068) so they can
+// never be confused with ID tokens ("JWT").
+type Typ int
+
+const (
+	TypAccessToken Typ = iota
+	TypIDToken
+)
+
+// Sign serializes claims and signs them with the active key for alg.
+func (k *Keyring) Sign(ctx context.Context, alg string, typ Typ, claims any) (token, kid string, err error) {
+	kk, err := k.ensure(ctx, alg)
+	if err != nil {
+		return "", "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", "", fmt.Errorf("signing: claims: %w", err)
+	}
+	s := kk.jws
+	if typ == TypIDToken {
+		s = kk.jwsID
+	}
+	obj, err := s.Sign(payload)
+	if err != nil {
+		return "", "", fmt.Errorf("signing: %w", err)
+	}
+	tok, err := obj.CompactSerialize()
+	if err != nil {
+		return "", "", fmt.Errorf("signing: %w", err)
+	}
+	return tok, kk.rec.KID, nil
+}
+
+// SignBytes signs payload with the active key for alg as JWS would (RS256: RSASSA-PKCS1-v1_5
+// SHA-256; ES256: r||s), as IAM Credentials signBlob does.
+func (k *Keyring) SignBytes(ctx context.Context, alg string, payload []byte) (sig []byte, kid string, err error) {
+	kk, err := k.ensure(ctx, alg)
+	if err != nil {
+		return nil, "", err
+	}
+	switch alg {
+	case RS256:
+		h := sha256.Sum256(payload)
+		sig, err = kk.signer.Sign(k.opts.Rand, h[:], crypto.SHA256)
+	case ES256:
+		h := sha256.Sum256(payload)
+		var r, s []byte
+		r, s, err = ecdsaSign(kk.signer.(*ecdsa.PrivateKey), h[:], k.opts.Rand)
+		sig = append(r, s...)
+	case EdDSA:
+		sig, err = kk.signer.Sign(k.opts.Rand, payload, crypto.Hash(0))
+	default:
+		err = ErrUnsupportedAlg
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("signing: %w", err)
+	}
+	return sig, kk.rec.KID, nil
+}
+
+func ecdsaSign(priv *ecdsa.PrivateKey, digest []byte, r io.Reader) ([]byte, []byte, error) {
+	rr, ss, err := ecdsa.Sign(r, priv, digest)
+	if err != nil {
+		return nil, nil, err
+	}
+	size := (priv.Curve.Params().BitSize + 7) / 8
+	return rr.FillBytes(make([]byte, size)), ss.FillBytes(make([]byte, size)), nil
+}
+
+// JWKS returns the published JWKS document.
+func (k *Keyring) JWKS() []byte {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.jwks
+}
+
+// PublicKeys returns the published keys for verifying keyless's own tokens.
+func (k *Keyring) PublicKeys() *jose.KeySet {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.pubSet
+}
+
+// Info describes one key for `keyless keys list`.
+type Info struct {
+	KID       string     `json:"kid"`
+	Alg       string     `json:"alg"`
+	Active    bool       `json:"active"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RetireAt  *time.Time `json:"retireAt,omitempty"`
+	RemoveAt  *time.Time `json:"removeAt,omitempty"`
+}
+
+// List describes the published keys.
+func (k *Keyring) List() []Info {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	var out []Info
+	for _, kk := range k.all {
+		out = append(out, Info{KID: kk.rec.KID, Alg: kk.rec.Alg, Active: k.active[kk.rec.Alg] == kk,
+			CreatedAt: kk.rec.CreatedAt, RetireAt: kk.rec.RetireAt, RemoveAt: kk.rec.RemoveAt})
+	}
+	return out
+}

@@ -1,0 +1,33 @@
+"""Obtains an access token with Python google-auth (as vendored by the Cloud SDK) from
+an identity-pool external_account configuration, the way an application would:
+
+    python3 google_auth_token.py CONFIG_PATH
+
+Prints {"token": "...", "expiry": "..."} or {"error": "..."} (exit 1) as one JSON line.
+"""
+import json
+import sys
+
+try:
+    from google.auth import identity_pool
+    import google.auth.transport.requests
+except ImportError as e:  # surfaced as a skip/failure by the Go test
+    print(json.dumps({"import_error": str(e)}))
+    sys.exit(3)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        info = json.load(f)
+    creds = identity_pool.Credentials.from_info(
+        info, scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    creds.refresh(google.auth.transport.requests.Request())
+    print(json.dumps({"token": creds.token, "expiry": creds.expiry.isoformat()}))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001 - report any client failure to the test
+        print(json.dumps({"error": "%s: %s" % (type(e).__name__, e)}))
+        sys.exit(1)

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keylessdev/keyless/internal/jose"
+)
+
+// floorResult is the per-operation cost of the cryptography a request cannot avoid:
+// verifying the presented token and signing the one returned.
+type floorResult struct {
+	verifyName, signName string
+	verify, sign         time.Duration
+}
+
+func (f floorResult) total() time.Duration { return f.verify + f.sign }
+
+// jws is a compact JWS split for the floor.
+type jws struct {
+	alg, kid     string
+	signingInput []byte
+	sig          []byte
+}
+
+func splitJWS(tok string) (jws, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return jws{}, errors.New("not a compact JWS")
+	}
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return jws{}, fmt.Errorf("header: %w", err)
+	}
+	var h struct{ Alg, Kid string }
+	if err := json.Unmarshal(hb, &h); err != nil {
+		return jws{}, fmt.Errorf("header: %w", err)
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return jws{}, fmt.Errorf("signature: %w", err)
+	}
+	return jws{alg: h.Alg, kid: h.Kid, signingInput: []byte(parts[0] + "." + parts[1]), sig: sig}, nil
+}
+
+// verifier returns a stdlib verification of t with its key from keys.
+func verifier(t jws, keys *jose.KeySet) (func() error, error) {
+	found := keys.Find(t.kid)
+	if len(found) != 1 {
+		return nil, fmt.Errorf("%d keys with kid %q", len(found), t.kid)
+	}
+	switch pub := found[0].Public.(type) {
+	case *rsa.PublicKey:
+		if t.alg != "RS256" {
+			break
+		}
+		return func() error {
+			h := sha256.Sum256(t.signingInput)
+			return rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], t.sig)
+		}, nil
+	case *ecdsa.PublicKey:
+		if t.alg != "ES256" || pub.Curve != elliptic.P256() || len(t.sig) != 64 {
+			break
+		}
+		r, s := new(big.Int).SetBytes(t.sig[:32]), new(big.Int).SetBytes(t.sig[32:])
+		return func() error {
+			h := sha256.Sum256(t.signingInput)
+			if !ecdsa.Verify(pub, h[:], r, s) {
+				return errors.New("ES256 signature invalid")
+			}
+			return nil
+		}, nil
+	case ed25519.PublicKey:
+		if t.alg != "EdDSA" {
+			break
+		}
+		return func() error {
+			if !ed25519.Verify(pub, t.signingInput, t.sig) {
+				return errors.New("EdDSA signature invalid")
+			}
+			return nil
+		}, nil
+	}
+	return nil, fmt.Errorf("no stdlib verifier for alg %q with key %T", t.alg, found[0].Public)
+}
+
+// signer returns a stdlib signature of t's signing input with a fresh key of t's alg.
+func signer(t jws) (func() error, error) {
+	switch t.alg {
+	case "ES256":
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		return func() error {
+			h := sha256.Sum256(t.signingInput)
+			_, _, err := ecdsa.Sign(rand.Reader, k, h[:])
+			return err
+		}, nil
+	case "RS256":
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, err
+		}
+		return func() error {
+			h := sha256.Sum256(t.signingInput)
+			_, err := rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, h[:])
+			return err
+		}, nil
+	case "EdDSA":
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		return func() error { _ = ed25519.Sign(k, t.signingInput); return nil }, nil
+	}
+	return nil, fmt.Errorf("no stdlib signer for alg %q", t.alg)
+}
+
+// measureFloor times verifying presented (a real request's token, checked against keys
+// first) and signing minted's signing input (a real response's token), each iters times.
+func measureFloor(presented string, keys *jose.KeySet, minted string, iters int) (floorResult, error) {
+	p, err := splitJWS(presented)
+	if err != nil {
+		return floorResult{}, fmt.Errorf("floor: presented token: %w", err)
+	}
+	m, err := splitJWS(minted)
+	if err != nil {
+		return floorResult{}, fmt.Errorf("floor: minted token: %w", err)
+	}
+	verify, err := verifier(p, keys)
+	if err != nil {
+		return floorResult{}, fmt.Errorf("floor: %w", err)
+	}
+	if err := verify(); err != nil {
+		return floorResult{}, fmt.Errorf("floor: the presented token does not verify: %w", err)
+	}
+	sign, err := signer(m)
+	if err != nil {
+		return floorResult{}, fmt.Errorf("floor: %w", err)
+	}
+	r := floorResult{verifyName: p.alg + " verify", signName: m.alg + " sign"}
+	if r.verify, err = timeOp(verify, iters); err != nil {
+		return r, err
+	}
+	if r.sign, err = timeOp(sign, iters); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// timeOp runs op iters times in five rounds and returns the median per-op time, so one
+// disturbed round does not move the floor.
+func timeOp(op func() error, iters int) (time.Duration, error) {
+	const rounds = 5
+	per := max(iters/rounds, 1)
+	var got []time.Duration
+	for range rounds {
+		start := time.Now()
+		for range per {
+			if err := op(); err != nil {
+				return 0, err
+			}
+		}
+		got = append(got, time.Since(start)/time.Duration(per))
+	}
+	slices.Sort(got)
+	return got[rounds/2], nil
+}
