@@ -1,0 +1,114 @@
+package signing_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/keylessdev/keyless/internal/jose"
+	"github.com/keylessdev/keyless/internal/signing"
+	"github.com/keylessdev/keyless/internal/store/sqlite"
+)
+
+func TestRotationOverlap(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	kr, err := signing.Open(ctx, st, signing.Options{Now: clock, Overlap: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok1, kid1, err := kr.Sign(ctx, signing.ES256, signing.TypAccessToken, map[string]any{"sub": "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid2, err := kr.Rotate(ctx, signing.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid2 == kid1 {
+		t.Fatal("rotation reused the kid")
+	}
+	_, kidNow, _ := kr.Sign(ctx, signing.ES256, signing.TypAccessToken, map[string]any{"sub": "b"})
+	if kidNow != kid2 {
+		t.Errorf("signing with %s after rotation, want %s", kidNow, kid2)
+	}
+	// The old token still verifies during the overlap.
+	verify := func(k *signing.Keyring) error {
+		p, err := jose.ParseCompact(tok1, 16<<10)
+		if err != nil {
+			return err
+		}
+		_, err = p.Verify(k.PublicKeys(), []string{"ES256"})
+		return err
+	}
+	if err := verify(kr); err != nil {
+		t.Fatalf("token of the retired key no longer verifies during the overlap: %v", err)
+	}
+	var doc struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(kr.JWKS(), &doc); err != nil || len(doc.Keys) != 2 {
+		t.Fatalf("JWKS during overlap: %s", kr.JWKS())
+	}
+	for _, k := range doc.Keys {
+		if k["d"] != nil || k["use"] != "sig" {
+			t.Errorf("published key %v", k)
+		}
+	}
+	// A second process (keyless keys rotate) sees the same keys; after the overlap the
+	// retired key is gone.
+	now = now.Add(2 * time.Hour)
+	kr2, err := signing.Open(ctx, st, signing.Options{Now: clock, Overlap: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(kr2); err == nil {
+		t.Error("retired key still published after the overlap")
+	}
+	if len(kr2.List()) != 1 || !kr2.List()[0].Active {
+		t.Errorf("keys after overlap: %+v", kr2.List())
+	}
+}
+
+func TestSignBytesAndAlgs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	kr, err := signing.Open(ctx, st, signing.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alg := range []string{signing.ES256, signing.RS256, signing.EdDSA} {
+		sig, kid, err := kr.SignBytes(ctx, alg, []byte("payload"))
+		if err != nil {
+			t.Fatal(alg, err)
+		}
+		var key jose.Key
+		for _, k := range kr.PublicKeys().Find(kid) {
+			key = k
+		}
+		if err := jose.VerifySignature(alg, key.Public, []byte("payload"), sig); err != nil {
+			t.Errorf("%s: %v", alg, err)
+		}
+		if err := jose.VerifySignature(alg, key.Public, []byte("payloaD"), sig); err == nil {
+			t.Errorf("%s: signature verified over other bytes", alg)
+		}
+	}
+	if _, _, err := kr.Sign(ctx, "HS256", signing.TypAccessToken, map[string]any{}); err == nil {
+		t.Error("HS256 accepted")
+	}
+}
