@@ -167,11 +167,14 @@ type decoder struct {
 }
 
 func (d *decoder) add(path string, n *yaml.Node, format string, args ...any) {
-	p := Problem{Path: path, Message: fmt.Sprintf(format, args...)}
+	p := newProblem(path, format, args...)
 	if n != nil {
 		p.Line, p.Column = n.Line, n.Column
 	}
-	d.problems = append(d.problems, p)
+	d.problems = appendCapped(d.problems, p)
+	if len(d.problems) > maxProblems {
+		d.exhausted = true // stop walking: nothing more will be reported
+	}
 }
 
 func (d *decoder) record(path string, n *yaml.Node) {

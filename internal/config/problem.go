@@ -2,9 +2,11 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInvalid matches (errors.Is) every Problems value: the config was read but is not usable.
@@ -117,6 +119,36 @@ func digitPrefix(s string) int {
 		i++
 	}
 	return i
+}
+
+const (
+	// maxProblems bounds the problems one document can produce; past it, the report ends
+	// with a note instead of growing with hostile input.
+	maxProblems = 1000
+	// maxShown bounds how much of a configured value a message repeats.
+	maxShown = 128
+)
+
+// newProblem formats a message, shortening long string arguments (the path already says
+// where the value is).
+func newProblem(path, format string, args ...any) Problem {
+	for i, a := range args {
+		if s, ok := a.(string); ok && utf8.RuneCountInString(s) > maxShown {
+			args[i] = string([]rune(s)[:maxShown]) + "…"
+		}
+	}
+	return Problem{Path: path, Message: fmt.Sprintf(format, args...)}
+}
+
+// appendCapped adds p unless the list is full; the first refusal adds a closing note.
+func appendCapped(ps Problems, p Problem) Problems {
+	switch {
+	case len(ps) < maxProblems:
+		return append(ps, p)
+	case len(ps) == maxProblems:
+		return append(ps, Problem{Message: fmt.Sprintf("more than %d problems; fix these and run again to see the rest", maxProblems)})
+	}
+	return ps
 }
 
 // Field path construction. Paths use the JSON field names; map keys are quoted.

@@ -16,6 +16,9 @@ func suggest(name string, candidates []string) string {
 	best, bestDist := "", 0
 	limit := min(max(len([]rune(name))/3, 1), 3)
 	for _, c := range candidates {
+		if d := len(name) - len(c); d > 3*limit || -d > 3*limit {
+			continue // too far apart in length to qualify (and keeps huge keys cheap)
+		}
 		dist := levenshtein(lower, strings.ToLower(c))
 		if dist <= limit && (best == "" || dist < bestDist) {
 			best, bestDist = c, dist

@@ -18,7 +18,7 @@ type validator struct {
 }
 
 func (v *validator) add(path, format string, args ...any) {
-	v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	v.problems = appendCapped(v.problems, newProblem(path, format, args...))
 }
 
 // Validate checks every structural rule of SPEC §2–§5.1 and returns all problems at once,

@@ -474,3 +474,28 @@ func TestMaxStaleDisabled(t *testing.T) {
 	_, err := f.keySet(t, "k1")
 	wantFetchError(t, err, StageJWKS, ErrHTTPStatus)
 }
+
+// TestRefreshSkipsWhenStateMoved covers callers that decided to fetch just before another
+// refresh completed: they get that refresh's outcome instead of fetching again.
+func TestRefreshSkipsWhenStateMoved(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.mustKeySet(t, "k1")
+	ctx := context.Background()
+
+	ks, err := f.cache.refresh(ctx, f.src.e, 0) // generation 0: before the first fetch
+	if err != nil || !hasKey(ks, "k1") {
+		t.Fatalf("refresh = %v, %v", kids(ks), err)
+	}
+	f.wantHits(t, 1, 1)
+
+	f.iss.setJWKSHandler(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	if _, err := f.cache.refresh(ctx, f.src.e, 1); !errors.Is(err, ErrHTTPStatus) {
+		t.Fatalf("current generation: %v", err)
+	}
+	f.wantHits(t, 1, 2)
+	if _, err := f.cache.refresh(ctx, f.src.e, 1); !errors.Is(err, ErrHTTPStatus) {
+		t.Fatalf("stale generation: %v", err)
+	}
+	f.wantHits(t, 1, 2)
+}

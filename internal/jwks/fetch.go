@@ -73,7 +73,7 @@ func (c *Cache) get(ctx context.Context, issuer string, stage Stage, u *url.URL,
 		return fail(ErrTooLarge, nil, "GET %s: Content-Length %d exceeds %d bytes", u.Redacted(), resp.ContentLength, limit)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if false {
+	if err == nil && ctx.Err() != nil {
 		// On cancellation net/http can end a truncated chunked body with a clean EOF;
 		// never trust a body that was still being read at the deadline.
 		err = context.Cause(ctx)

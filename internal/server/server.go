@@ -323,7 +323,11 @@ type jwksCollector struct {
 	age, fetches, failures *prometheus.Desc
 }
 
-func (j *jwksCollector) Describe(ch chan<- *prometheus.Desc) { ch <- j.age; ch <- j.fetches; ch <- j.failures }
+func (j *jwksCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- j.age
+	ch <- j.fetches
+	ch <- j.failures
+}
 
 func (j *jwksCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, st := range j.c.Stats() {

@@ -11,6 +11,7 @@ import (
 	"github.com/keylessdev/keyless/internal/config"
 	"github.com/keylessdev/keyless/internal/jose"
 	"github.com/keylessdev/keyless/internal/keylesstest"
+	"github.com/keylessdev/keyless/internal/store"
 	"github.com/keylessdev/keyless/internal/testissuer"
 )
 
@@ -200,6 +201,14 @@ func TestSTSDenials(t *testing.T) {
 				t.Errorf("audit outcome/reason = %v/%v, want deny/%s", ev["outcome"], ev["reason"], tc.stage)
 			}
 		})
+	}
+	// Exactly one audit event per request, malformed ones included.
+	recs, err := f.Store.QueryAudit(context.Background(), store.AuditQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(cases) {
+		t.Errorf("%d audit events for %d requests", len(recs), len(cases))
 	}
 }
 

@@ -1,0 +1,69 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/keylessdev/keyless/internal/keylesstest"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestDiscoveryJWKSMetrics(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, nil)
+	code, body := get(t, f.URL+"/.well-known/openid-configuration")
+	var disc map[string]any
+	if code != 200 || json.Unmarshal([]byte(body), &disc) != nil || disc["issuer"] != f.URL || disc["jwks_uri"] != f.URL+"/jwks" {
+		t.Fatalf("discovery %d %s", code, body)
+	}
+	code, body = get(t, f.URL+"/jwks")
+	if code != 200 || !strings.Contains(body, `"kty":"EC"`) || strings.Contains(body, `"d"`) {
+		t.Fatalf("jwks %d %s", code, body)
+	}
+	// One allowed and one denied exchange show up in the metrics.
+	f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(f.GitHubToken(t, "acme", "app", nil)).Encode(), "")
+	f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(f.GitHubToken(t, "evil", "app", nil)).Encode(), "")
+	_, body = get(t, f.URL+"/metrics")
+	for _, want := range []string{
+		`keyless_decisions_total{dialect="google.sts",method="token",outcome="allow"`,
+		`outcome="deny",provider="projects/123456789012/locations/global/workloadIdentityPools/test-pool/providers/test-provider",reason="attribute_condition"`,
+		"keyless_decision_duration_seconds_bucket",
+		"keyless_distinct_subjects",
+		"keyless_audit_queue_depth",
+		"process_cpu_seconds_total",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if code, _ := get(t, f.URL+"/healthz"); code != 200 {
+		t.Error("healthz")
+	}
+}
+
+func TestDecisionLookup(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, nil)
+	resp, _ := f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(f.GitHubToken(t, "evil", "app", nil)).Encode(), "")
+	id := resp.Header.Get("X-Keyless-Decision-Id")
+	code, body := get(t, f.URL+"/v1/decisions/"+id)
+	if code != 200 || !strings.Contains(body, `"stage":"attribute_condition"`) || !strings.Contains(body, "assertion.repository_owner == 'acme'") {
+		t.Fatalf("decision %d %s", code, body)
+	}
+	if code, _ := get(t, f.URL+"/v1/decisions/01NOSUCHDECISION0000000000"); code != 404 {
+		t.Errorf("unknown decision: %d", code)
+	}
+}
