@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -53,4 +54,42 @@ func TestRedactJWTsLinear(t *testing.T) {
 	if got := redactJWTs(huge); got != huge {
 		t.Error("an oversized header was treated as a token")
 	}
+}
+
+func FuzzRedactJWTs(f *testing.F) {
+	f.Add(jwt(`{"alg":"RS256","kid":"k1"}`))
+	f.Add("detail: " + jwt(`{"alg":"ES256"}`) + ". more")
+	f.Add(b64(`{"alg":"RSA-OAEP","enc":"A256GCM"}`) + ".ZW5j.aXY.Y2lwaGVy.dGFn.")
+	f.Add("https://example.com.au/x.y.z")
+	f.Add(`{"trace":{"subject_token":"` + jwt("{\n\"alg\":\"EdDSA\"}") + `"}}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		out := redactJWTs(s)
+		if redactJWTs(out) != out {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, out, redactJWTs(out))
+		}
+		// Nothing left that the redactor itself would call a token.
+		for i := range len(out) {
+			if (i == 0 || !isB64(out[i-1])) && tokenLen(runAt(out, i)) > 0 {
+				t.Fatalf("token left at %d in %q", i, out)
+			}
+		}
+		// Valid JSON stays valid JSON.
+		if json.Valid([]byte(s)) && !json.Valid([]byte(out)) {
+			t.Fatalf("redaction broke JSON: %q -> %q", s, out)
+		}
+		if out == s {
+			return
+		}
+		if !strings.Contains(out, "[redacted-jwt sha256:") {
+			t.Fatalf("changed without a redaction marker: %q -> %q", s, out)
+		}
+	})
+}
+
+func runAt(s string, i int) string {
+	j := i
+	for j < len(s) && isRunChar(s[j]) {
+		j++
+	}
+	return s[i:j]
 }

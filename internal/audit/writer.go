@@ -99,15 +99,16 @@ func (w *Writer) Record(ctx context.Context, ev Event) error {
 	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
 	p := &pending{rec: rec, result: make(chan error, 1)}
 
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
 		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		w.mu.RUnlock()
+		return fmt.Errorf("audit: %w", err)
 	}
 	w.senders.Add(1)
 	w.mu.RUnlock()

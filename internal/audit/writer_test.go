@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -34,7 +33,7 @@ func openStore(t testing.TB) *sqlite.Store {
 }
 
 // newWriter starts a writer that the test closes at the end.
-func newWriter(t *testing.T, opts audit.WriterOptions) *audit.Writer {
+func newWriter(t testing.TB, opts audit.WriterOptions) *audit.Writer {
 	t.Helper()
 	w := audit.NewWriter(opts)
 	t.Cleanup(func() { w.Close() })
@@ -64,7 +63,7 @@ func (g *gate) hook(context.Context, []store.AuditRecord) error {
 }
 
 // waitFor polls cond (the writer runs in its own goroutine).
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -83,6 +82,13 @@ func recordAll(w *audit.Writer, evs []audit.Event) func() []error {
 		wg.Go(func() { errs[i] = w.Record(context.Background(), ev) })
 	}
 	return func() []error { wg.Wait(); return errs }
+}
+
+// canceled returns a canceled context: a Record probe with it never enqueues.
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }
 
 func events(n int) []audit.Event {
@@ -340,7 +346,7 @@ func TestCloseFlushes(t *testing.T) {
 	go func() { closed <- w.Close() }()
 	// Close must refuse new events while it waits for the queued ones.
 	waitFor(t, "Close to refuse new events", func() bool {
-		return errors.Is(w.Record(t.Context(), newEvent(audit.OutcomeAllow)), audit.ErrClosed)
+		return errors.Is(w.Record(canceled(), newEvent(audit.OutcomeAllow)), audit.ErrClosed)
 	})
 	close(g.release)
 	if err := <-closed; err != nil {
@@ -377,7 +383,7 @@ func TestCloseReportsFlushError(t *testing.T) {
 	closed := make(chan error)
 	go func() { closed <- w.Close() }()
 	waitFor(t, "Close to start", func() bool {
-		return errors.Is(w.Record(t.Context(), newEvent(audit.OutcomeAllow)), audit.ErrClosed)
+		return errors.Is(w.Record(canceled(), newEvent(audit.OutcomeAllow)), audit.ErrClosed)
 	})
 	close(g.release)
 	if err := <-closed; !errors.Is(err, injected) {
@@ -528,5 +534,3 @@ func TestVersionDefaulted(t *testing.T) {
 		t.Errorf("line = %s", sink.String())
 	}
 }
-
-var _ = rand.Reader

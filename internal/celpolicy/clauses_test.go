@@ -1,6 +1,8 @@
 package celpolicy
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -83,6 +85,20 @@ func FuzzSplitConjunction(f *testing.F) {
 		parts := splitConjunction(s)
 		if len(parts) == 0 {
 			t.Fatal("no clauses")
+		}
+		// The parts are pieces of the source, in order.
+		rest := s
+		for _, p := range parts {
+			i := strings.Index(rest, p)
+			if i < 0 {
+				t.Fatalf("part %q is not in order in %q", p, s)
+			}
+			rest = rest[i+len(p):]
+		}
+		if len(parts) > 1 {
+			if c, err := CompileCondition(s, Options{}); err == nil && len(c.Clauses()) > 1 && !slices.Equal(c.Clauses(), parts) {
+				t.Fatalf("condition clauses %q differ from the split %q", c.Clauses(), parts)
+			}
 		}
 	})
 }

@@ -387,3 +387,44 @@ func TestConditionAccessors(t *testing.T) {
 		t.Fatal(d)
 	}
 }
+
+func TestCompileErrorMessages(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ expr, want string }{
+		{"assertion.sub == 'a' $", "column 22: syntax error: unrecognized text '$'"},
+		{"assertion.sub ==== 'a'", "column 17: syntax error: unexpected '=='"},
+		{"assertion.sub == 'a' 'b'", "column 22: syntax error: unexpected ''b''"},
+		{"(assertion.sub", "column 15: syntax error: unexpected end of expression"},
+		{"assertion.'x'", "column 11: syntax error: cannot parse '.'x''"},
+		{"!'a'", "column 1: found no matching overload for '!' applied to '(string)'"},
+		{"'a' in 1", "column 5: found no matching overload for 'in' applied to '(string, int)'"},
+		{"{1: 'a'}['x'] == 'a'", "column 9: found no matching overload for '[]' applied to '(map(int, string), string)'"},
+		{"'a' == 'b' ? 1 : 'x'", "column 12: found no matching overload for '?:' applied to '(bool, int, string)'"},
+		{"1 < 'a'", "column 3: found no matching overload for '<' applied to '(int, string)'"},
+		{"assertion.sub.extract(1) == 'a'", "column 22: found no matching overload for 'extract' applied to 'dyn.(int)'"},
+		{"assertions.a == 'x' && atribute.b == 'y'", "column 1: undeclared reference to 'assertions' (did you mean 'assertion'?); undeclared reference to 'atribute' (did you mean 'attribute'?)"},
+	}
+	for _, tc := range tests {
+		_, err := CompileCondition(tc.expr, Options{})
+		if err == nil || err.Error() != "attributeCondition: "+tc.want {
+			t.Errorf("%s:\n got %v\nwant attributeCondition: %s", tc.expr, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Message, "expecting") {
+			t.Errorf("%s: message keeps the grammar dump: %q", tc.expr, err.Message)
+		}
+	}
+}
+
+func TestExtractCostIsCharged(t *testing.T) {
+	t.Parallel()
+	m, errs := CompileMapping(map[string]string{"google.subject": "assertion.s.extract('{x}').size() > 0 ? 'a' : 'b'"}, Options{CostLimit: 100})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if _, _, err := m.Evaluate(map[string]any{"s": "short"}); err != nil {
+		t.Fatalf("short receiver: %v", err)
+	}
+	if _, _, err := m.Evaluate(map[string]any{"s": strings.Repeat("x", 5000)}); !errors.Is(err, ErrCostLimit) {
+		t.Fatalf("long receiver: err = %v, want cost limit", err)
+	}
+}

@@ -90,8 +90,8 @@ func (e *CompileError) Error() string {
 }
 
 var (
-	expectingSet   = regexp.MustCompile(` expecting (\{[^}]*\}|'[^']*'|[A-Z_]+)`)
-	quotedOverload = regexp.MustCompile(`'(_[^' ]*_|[!-]_|@in)'`)
+	expectingSet   = regexp.MustCompile(` expecting (\{[^}]*\}|'[^']*'|<?[A-Za-z_]+>?)`)
+	quotedOverload = regexp.MustCompile(`'(_\[_\]|_[^' ]*_|[!-]_|@in)'`)
 )
 
 // compileErrorFromIssues turns cel-go issues into one operator-friendly error.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -53,8 +54,22 @@ func FuzzCompileMapping(f *testing.F) {
 			if !res.Allowed && res.FailedClause == "" {
 				t.Fatalf("denied without a failed clause: %+v", res)
 			}
+			if err == nil && !res.Allowed && len(res.Clauses) > 1 && !falseOrSkipped(res) {
+				t.Fatalf("the condition is false but no clause is: %+v", res)
+			}
 		}
 	})
+}
+
+// falseOrSkipped reports whether a false condition's trace names a false
+// clause or stopped early on its budget.
+func falseOrSkipped(res ConditionResult) bool {
+	for _, c := range res.Clauses {
+		if c.Value == "false" && c.Expression == res.FailedClause || strings.HasPrefix(c.Value, "not evaluated") {
+			return true
+		}
+	}
+	return false
 }
 
 // checkAttributes asserts the invariants every successful mapping satisfies.

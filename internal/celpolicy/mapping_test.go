@@ -508,3 +508,36 @@ func TestDefaultAWSMapping(t *testing.T) {
 		t.Fatal("DefaultAWSMapping shares state")
 	}
 }
+
+func TestEvaluateDeterministicMapIteration(t *testing.T) {
+	t.Parallel()
+	obj := map[string]any{}
+	var want []string
+	for i := range 26 {
+		k := string(rune('z' - i))
+		obj[k] = "v"
+		want = append([]string{k}, want...)
+	}
+	claims := map[string]any{"obj": obj, "copy": map[string]any{"b": "2", "a": "1"}}
+	m := mustMapping(t, map[string]string{
+		"google.subject": "'s'",
+		"attribute.keys": "assertion.obj.map(k, k)",
+		"attribute.top":  "assertion.map(k, k)",
+		"attribute.eq":   "assertion.copy == {'a': '1', 'b': '2'} && 'a' in assertion.copy && size(assertion.obj) == 26 ? 'yes' : 'no'",
+	})
+	for range 20 {
+		attrs, _, err := m.Evaluate(claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, attrs.Custom["keys"]); d != "" {
+			t.Fatalf("keys (-want +got):\n%s", d)
+		}
+		if d := cmp.Diff([]string{"copy", "obj"}, attrs.Custom["top"]); d != "" {
+			t.Fatalf("top-level keys (-want +got):\n%s", d)
+		}
+		if attrs.Custom["eq"][0] != "yes" {
+			t.Fatal("map equality or membership broken")
+		}
+	}
+}

@@ -74,7 +74,7 @@ func serveCmd() *cobra.Command {
 			cfg := &config.Config{}
 			if cfgPath != "" {
 				var err error
-				if cfg, err = config.Load(cfgPath); err != nil {
+				if cfg, err = config.LoadWith(cfgPath, exchange.Check); err != nil {
 					return fmt.Errorf("invalid configuration, not starting:\n%w", err)
 				}
 			}
@@ -127,6 +127,7 @@ func demoCmd() *cobra.Command {
 			if once {
 				return nil
 			}
+			fmt.Fprintln(cmd.OutOrStdout(), "Serving until Ctrl-C.")
 			<-cmd.Context().Done()
 			return nil
 		},
@@ -193,7 +194,7 @@ func explainRemote(ctx context.Context, out io.Writer, serverURL, decision strin
 }
 
 func explainOffline(ctx context.Context, out io.Writer, cfgPath, provider, tokenFile, sa string) error {
-	cfg, err := config.Load(cfgPath)
+	cfg, err := config.LoadWith(cfgPath, exchange.Check)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"reflect"
 	"regexp"
@@ -20,7 +19,7 @@ const MaxFileSize = 4 << 20
 const (
 	// maxAliasNodes bounds the nodes visited through YAML aliases, so that a small document
 	// of nested aliases (a "billion laughs") cannot expand into an unbounded amount of work.
-	maxAliasNodes = 100_000
+	maxAliasNodes = 50_000
 	// maxDepth bounds nesting during the walk (the model is about ten levels deep; free-form
 	// JSON such as trust policies gets the rest).
 	maxDepth = 64
@@ -78,8 +77,7 @@ func parse(data []byte, filename string) parsed {
 		for i := range d.problems {
 			d.problems[i].File = filename
 		}
-		sortProblems(d.problems)
-		return parsed{cfg: cfg, pos: d.pos, problems: d.problems, fatal: fatal || d.exhausted}
+		return parsed{cfg: cfg, pos: d.pos, problems: finish(d.problems), fatal: fatal || d.exhausted}
 	}
 	if len(data) > MaxFileSize {
 		d.add("", nil, "the document is %d bytes, the limit is %d (4 MiB)", len(data), MaxFileSize)
@@ -171,9 +169,9 @@ func (d *decoder) add(path string, n *yaml.Node, format string, args ...any) {
 	if n != nil {
 		p.Line, p.Column = n.Line, n.Column
 	}
-	d.problems = appendCapped(d.problems, p)
+	d.problems = append(d.problems, p)
 	if len(d.problems) > maxProblems {
-		d.exhausted = true // stop walking: nothing more will be reported
+		d.exhausted = true // stop walking: finish keeps only the first maxProblems
 	}
 }
 
@@ -430,10 +428,6 @@ func describe(n *yaml.Node) string {
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"
-	case yaml.DocumentNode:
-		return "a document"
-	case yaml.AliasNode:
-		return "an alias"
 	}
 	v := n.Value
 	if len(v) > 40 {

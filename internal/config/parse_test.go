@@ -1,12 +1,16 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // parseOne parses src and expects exactly one problem, at path and line, containing fragments.
@@ -212,12 +216,12 @@ func TestParseBillionLaughs(t *testing.T) {
 	doc = lines[1] + lines[0] + "\n"
 	start := time.Now()
 	_, ps := Parse([]byte(doc), "lol.yaml")
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Fatalf("took %v", elapsed)
 	}
 	found := false
 	for _, p := range ps {
-		if strings.Contains(p.Message, "YAML aliases expand to more than 100000 nodes") {
+		if strings.Contains(p.Message, "YAML aliases expand to more than 50000 nodes") {
 			found = true
 			if !strings.HasPrefix(p.Path, "aws.accounts[0].roles[0].assumeRolePolicyDocument") {
 				t.Errorf("path %q", p.Path)
@@ -343,5 +347,162 @@ server:
 	}
 	if diff := cmp.Diff(want, strings.Split(ps.Error(), "\n")); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestParseHostileSizes(t *testing.T) {
+	t.Parallel()
+	// A huge unknown key: the message shortens it and the suggestion stays cheap.
+	key := strings.Repeat("k", 1<<20)
+	start := time.Now()
+	_, ps := Parse([]byte(`{"`+key+`": 1}`), "f")
+	if time.Since(start) > 2*time.Second {
+		t.Fatal("slow")
+	}
+	if len(ps) != 1 || len(ps[0].Message) > 500 || !strings.Contains(ps[0].Message, "…") {
+		t.Fatalf("%d problems, message of %d bytes", len(ps), len(ps[0].Message))
+	}
+	// Many unknown fields: the report is capped and the walk stops.
+	var b strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&b, "k%d: 1\n", i)
+	}
+	_, ps = Parse([]byte(b.String()), "f")
+	if len(ps) != maxProblems+1 || !strings.HasPrefix(ps[len(ps)-1].Message, "more than 1000 problems") {
+		t.Fatalf("%d problems; last %v", len(ps), ps[len(ps)-1])
+	}
+}
+
+func TestParseScalarEdgeCases(t *testing.T) {
+	t.Parallel()
+	const role = "aws:\n  accounts:\n  - roles:\n    - assumeRolePolicyDocument: "
+	const doc = "aws.accounts[0].roles[0].assumeRolePolicyDocument"
+	cases := []struct {
+		name, src, path string
+		line            int
+		message         string
+	}{
+		{"policy binary", role + "{a: !!binary aGk=}\n", doc + `["a"]`, 4, "unsupported YAML tag !!binary"},
+		{"policy bad bool", role + "{a: !!bool maybe}\n", doc + `["a"]`, 4, `a boolean (maybe) is not a boolean`},
+		{"policy bad int", role + "{a: !!int abc}\n", doc + `["a"]`, 4, `a number (abc) is not a number JSON can carry`},
+		{"policy bad float", role + "{a: !!float abc}\n", doc + `["a"]`, 4, `a number (abc) is not a number JSON can carry`},
+		{"policy scalar tagged map", role + "{a: !!map x}\n", doc + `["a"]`, 4, `a value tagged !!map cannot be written as JSON`},
+		{"policy too deep in string", role + "'" + strings.Repeat("[", 1002) + strings.Repeat("]", 1002) + "'\n", doc, 4,
+			"the JSON text is not usable: JSON nested more than 1000 levels deep"},
+		{"bool bad explicit", "server:\n  allowPrivateIssuers: !!bool maybe\n", "server.allowPrivateIssuers", 2, "expected true or false, found a boolean (maybe)"},
+		{"bool from date", "server:\n  allowPrivateIssuers: 2012-10-17\n", "server.allowPrivateIssuers", 2, "expected true or false, found a date (2012-10-17)"},
+		{"long value shortened", "server:\n  allowPrivateIssuers: " + strings.Repeat("x", 100) + "\n", "server.allowPrivateIssuers", 2,
+			`found a string "` + strings.Repeat("x", 40) + `…"`},
+		{"string tagged seq", "issuer: !!seq x\n", "issuer", 1, "expected a string, found a value tagged !!seq"},
+		{"null key", "~: x\n", "", 1, "mapping keys must be strings, found null"},
+		{"second document broken", "issuer: https://a\n---\n[\n", "", 3, "invalid YAML: did not find expected node content"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			parseOne(t, tc.src, tc.path, tc.line, tc.message)
+		})
+	}
+	// JSON nested beyond the builder's bound.
+	_, ps := Parse([]byte(`{"a":`+strings.Repeat("[", 1001)+strings.Repeat("]", 1001)+`}`), "f")
+	wantProblem(t, ps, "", "invalid JSON: JSON nested more than 1000 levels deep")
+
+	// Aliased keys resolve to their text; null policies are no policy.
+	c, ps := Parse([]byte("server: {&k signingAlg: ES256}\nx: y\n"), "f")
+	if len(ps) != 1 || c.Server.SigningAlg != "ES256" {
+		t.Fatalf("%v %+v", ps, c.Server)
+	}
+	c, ps = Parse([]byte("server: {&k signingAlg: ES256}\nold: {*k : RS256}\n"), "f")
+	if len(ps) != 1 || ps[0].Path != "old" {
+		t.Fatalf("%v", ps)
+	}
+	c, ps = Parse([]byte("google: {projects: [{projectId: &k x}]}\nserver: {? *k\n  : y}\n"), "f")
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, `unknown field "x"`) {
+		t.Fatalf("%v", ps)
+	}
+	c, ps = Parse([]byte(role+"null\n"), "f")
+	if len(ps) != 0 || c.AWS.Accounts[0].Roles[0].AssumeRolePolicyDocument != nil {
+		t.Fatalf("%v", ps)
+	}
+}
+
+func TestParseAliasBudgetInTypedFields(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("google:\n  projects:\n  - serviceAccounts:\n    - iamPolicy:\n        bindings:\n        - {role: r, members: &m [")
+	for i := range 2000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("x")
+	}
+	b.WriteString("]}\n")
+	for range 60 {
+		b.WriteString("        - {role: r, members: *m}\n")
+	}
+	_, ps := Parse([]byte(b.String()), "f")
+	if len(ps) != 1 || !strings.HasPrefix(ps[0].Path, "google.projects[0].serviceAccounts[0].iamPolicy.bindings[25].members[") ||
+		!strings.Contains(ps[0].Message, "YAML aliases expand to more than 50000 nodes") {
+		t.Fatalf("%v", ps)
+	}
+}
+
+// TestDecodeGuardsModelTypes checks that a model field of a type the walker does not know is
+// reported rather than silently skipped (it protects future model changes).
+func TestDecodeGuardsModelTypes(t *testing.T) {
+	t.Parallel()
+	type odd struct {
+		F      float64        `json:"f"`
+		M      map[int]string `json:"m"`
+		hidden string
+		Skip   string  `json:"-"`
+		NoName string  `json:",omitempty"`
+		P      *string `json:"p"`
+		R      json.RawMessage
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("f: 1.5\nm: {1: a}\nNoName: x\nhidden: y\nSkip: z\n"), &n); err != nil {
+		t.Fatal(err)
+	}
+	d := &decoder{pos: positions{}, fields: map[reflect.Type][]fieldInfo{}}
+	var v odd
+	d.decode(n.Content[0], reflect.ValueOf(&v).Elem(), "")
+	got := render(d.problems)
+	want := []string{
+		"f: internal error: the config model has an unsupported field type float64",
+		"m: internal error: the config model has a map with non-string keys",
+		`hidden: unknown field "hidden"; the fields here are f, m, NoName, p, R`,
+		`Skip: unknown field "Skip"; the fields here are f, m, NoName, p, R`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" || v.NoName != "x" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	out, err := marshalValue(reflect.ValueOf(odd{}), "", nil)
+	if err == nil || !strings.Contains(err.Error(), "cannot marshal type float64") || out != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	type nulls struct {
+		P *string         `json:"p"`
+		R json.RawMessage `json:"r"`
+	}
+	out, err = marshalValue(reflect.ValueOf(nulls{}), "", nil)
+	if err != nil || len(out.Content) != 4 || out.Content[1].Tag != "!!null" || out.Content[3].Tag != "!!null" {
+		t.Fatalf("marshal nulls: %v %+v", err, out)
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", "plain", `q"b\s`, "\n\r\t\x00\x1f\x7f", "<&>", "é🚀", "\u2028", "a\xffb"} {
+		var b bytes.Buffer
+		appendJSONString(&b, s)
+		var back string
+		if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+			t.Fatalf("%q -> %s: %v", s, b.Bytes(), err)
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if back != want {
+			t.Errorf("%q -> %s -> %q", s, b.Bytes(), back)
+		}
 	}
 }

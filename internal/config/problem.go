@@ -133,20 +133,27 @@ const (
 // where the value is).
 func newProblem(path, format string, args ...any) Problem {
 	for i, a := range args {
-		if s, ok := a.(string); ok && utf8.RuneCountInString(s) > maxShown {
-			args[i] = string([]rune(s)[:maxShown]) + "…"
+		if s, ok := a.(string); ok {
+			args[i] = shown(s)
 		}
 	}
 	return Problem{Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
-// appendCapped adds p unless the list is full; the first refusal adds a closing note.
-func appendCapped(ps Problems, p Problem) Problems {
-	switch {
-	case len(ps) < maxProblems:
-		return append(ps, p)
-	case len(ps) == maxProblems:
-		return append(ps, Problem{Message: fmt.Sprintf("more than %d problems; fix these and run again to see the rest", maxProblems)})
+// shown shortens a configured value for repeating in a message.
+func shown(s string) string {
+	if utf8.RuneCountInString(s) <= maxShown {
+		return s
+	}
+	return string([]rune(s)[:maxShown]) + "…"
+}
+
+// finish sorts problems and, past maxProblems, keeps the first ones and ends with a note.
+func finish(ps Problems) Problems {
+	sortProblems(ps)
+	if len(ps) > maxProblems {
+		ps = append(ps[:maxProblems:maxProblems], Problem{File: ps[0].File,
+			Message: fmt.Sprintf("more than %d problems; fix these and run again to see the rest", maxProblems)})
 	}
 	return ps
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -85,15 +86,13 @@ func (d *decoder) appendJSON(buf *bytes.Buffer, n *yaml.Node, path string) {
 			d.appendJSON(buf, c, joinIndex(path, i))
 		}
 		buf.WriteByte(']')
-	case yaml.ScalarNode:
+	default: // a scalar: enter resolved aliases
 		s, err := scalarJSON(n)
 		if err != nil {
 			d.add(path, n, "%v", err)
 			return
 		}
 		buf.WriteString(s)
-	default:
-		d.add(path, n, "expected a JSON-compatible value, found %s", describe(n))
 	}
 }
 
@@ -142,9 +141,41 @@ func canonicalFloat(f float64) string {
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
+// appendJSONString writes s as a JSON string, escaping what JSON requires (quotes,
+// backslashes, control characters) and replacing invalid UTF-8 as encoding/json does.
 func appendJSONString(buf *bytes.Buffer, s string) {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)           // a string always encodes
-	buf.Truncate(buf.Len() - 1) // Encode's newline
+	const hex = "0123456789abcdef"
+	buf.WriteByte('"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				buf.WriteByte('\\')
+				buf.WriteByte(c)
+			case c == '\n':
+				buf.WriteString(`\n`)
+			case c == '\r':
+				buf.WriteString(`\r`)
+			case c == '\t':
+				buf.WriteString(`\t`)
+			case c < 0x20:
+				buf.WriteString(`\u00`)
+				buf.WriteByte(hex[c>>4])
+				buf.WriteByte(hex[c&0xf])
+			default:
+				buf.WriteByte(c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf.WriteString(`\ufffd`)
+		} else {
+			buf.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	buf.WriteByte('"')
 }

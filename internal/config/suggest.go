@@ -1,11 +1,15 @@
 package config
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // suggest returns the candidate an unknown field name was most likely meant to be, or "".
 // A candidate qualifies when it differs only in case, when one name contains the other
 // (ignoring case), or when its edit distance is at most a third of the name's length (at
-// least 1, at most 3). Ties go to the candidate listed first.
+// least 1, at most 3). Ties go to the candidate listed first. Containment needs four letters
+// on both sides.
 func suggest(name string, candidates []string) string {
 	lower := strings.ToLower(name)
 	for _, c := range candidates {
@@ -14,10 +18,11 @@ func suggest(name string, candidates []string) string {
 		}
 	}
 	best, bestDist := "", 0
-	limit := min(max(len([]rune(name))/3, 1), 3)
+	n := utf8.RuneCountInString(name)
+	limit := min(max(n/3, 1), 3)
 	for _, c := range candidates {
-		if d := len(name) - len(c); d > 3*limit || -d > 3*limit {
-			continue // too far apart in length to qualify (and keeps huge keys cheap)
+		if d := n - utf8.RuneCountInString(c); d > limit || -d > limit {
+			continue // the distance is at least the difference in length (and huge keys stay cheap)
 		}
 		dist := levenshtein(lower, strings.ToLower(c))
 		if dist <= limit && (best == "" || dist < bestDist) {
@@ -29,7 +34,7 @@ func suggest(name string, candidates []string) string {
 	}
 	if len(lower) >= 4 {
 		for _, c := range candidates {
-			if lc := strings.ToLower(c); strings.Contains(lc, lower) || strings.Contains(lower, lc) {
+			if lc := strings.ToLower(c); len(lc) >= 4 && (strings.Contains(lc, lower) || strings.Contains(lower, lc)) {
 				return c
 			}
 		}

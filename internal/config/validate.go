@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/keylessdev/keyless/internal/jose"
@@ -17,8 +19,14 @@ type validator struct {
 	insecureHTTP bool
 }
 
+// add reports a problem; string arguments are configured values and are shortened if long.
 func (v *validator) add(path, format string, args ...any) {
-	v.problems = appendCapped(v.problems, newProblem(path, format, args...))
+	v.problems = append(v.problems, newProblem(path, format, args...))
+}
+
+// addMsg reports a problem whose message is already complete.
+func (v *validator) addMsg(path, msg string) {
+	v.problems = append(v.problems, Problem{Path: path, Message: msg})
 }
 
 // Validate checks every structural rule of SPEC §2–§5.1 and returns all problems at once,
@@ -26,13 +34,18 @@ func (v *validator) add(path, format string, args ...any) {
 // expressions, IAM members and AWS policy semantics are compiled by their own packages.
 // A nil result means the config is valid.
 func (c *Config) Validate() Problems {
+	return finish(c.validate())
+}
+
+// validate returns every problem, unsorted and uncapped.
+func (c *Config) validate() Problems {
 	if c == nil {
 		return Problems{{Message: "no configuration"}}
 	}
 	v := &validator{insecureHTTP: c.Server != nil && c.Server.AllowInsecureHTTPIssuers}
 	if c.Issuer != "" {
 		if msg := checkURL(c.Issuer, true); msg != "" {
-			v.add("issuer", "%s", msg)
+			v.addMsg("issuer", msg)
 		}
 	}
 	var allowed map[string]bool
@@ -51,7 +64,6 @@ func (c *Config) Validate() Problems {
 	if c.Azure != nil {
 		v.azure(c.Azure)
 	}
-	sortProblems(v.problems)
 	return v.problems
 }
 
@@ -76,26 +88,30 @@ func (v *validator) orgPolicy(op *OrgPolicy) map[string]bool {
 // httpLoopback), with a host and no user info, query or fragment. It returns "" when the URL
 // is acceptable and otherwise a message.
 func checkURL(s string, httpLoopback bool) string {
+	q := strconv.Quote(shown(s))
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return fmt.Sprintf("%s contains whitespace or control characters; issuers are compared exactly, so remove them", q)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Sprintf("%q is not a URL; expected https://HOST[/PATH]", s)
+		return fmt.Sprintf("%s is not a URL; expected https://HOST[/PATH]", q)
 	}
 	isHTTPS, isHTTP := strings.HasPrefix(s, "https://"), strings.HasPrefix(s, "http://")
 	switch {
 	case !isHTTPS && !isHTTP:
-		return fmt.Sprintf("%q is not an https:// URL; expected https://HOST[/PATH]", s)
+		return fmt.Sprintf("%s is not an https:// URL; expected https://HOST[/PATH]", q)
 	case u.Host == "" || u.Hostname() == "":
-		return fmt.Sprintf("%q has no host; expected https://HOST[/PATH]", s)
+		return fmt.Sprintf("%s has no host; expected https://HOST[/PATH]", q)
 	case u.User != nil:
-		return fmt.Sprintf("%q contains user information (user@); remove it", s)
+		return fmt.Sprintf("%s contains user information (user@); remove it", q)
 	case u.RawQuery != "" || u.ForceQuery:
-		return fmt.Sprintf("%q has a query (?…); an issuer URL has none", s)
+		return fmt.Sprintf("%s has a query (?…); an issuer URL has none", q)
 	case u.Fragment != "" || strings.Contains(s, "#"):
-		return fmt.Sprintf("%q has a fragment (#…); an issuer URL has none", s)
+		return fmt.Sprintf("%s has a fragment (#…); an issuer URL has none", q)
 	case isHTTP && !httpLoopback:
-		return fmt.Sprintf("%q uses http://; issuers must use https:// (set server.allowInsecureHTTPIssuers: true to allow http:// to loopback hosts during development)", s)
+		return fmt.Sprintf("%s uses http://; issuers must use https:// (set server.allowInsecureHTTPIssuers: true to allow http:// to loopback hosts during development)", q)
 	case isHTTP && !isLoopback(u.Hostname()):
-		return fmt.Sprintf("%q uses http:// to a host that is not loopback; http:// is allowed only for localhost, 127.0.0.0/8 and [::1]", s)
+		return fmt.Sprintf("%s uses http:// to a host that is not loopback; http:// is allowed only for localhost, 127.0.0.0/8 and [::1]", q)
 	}
 	return ""
 }

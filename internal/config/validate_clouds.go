@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 )
@@ -82,7 +81,7 @@ func (v *validator) openIDConnectProvider(path string, p OpenIDConnectProvider, 
 	if p.URL == "" {
 		v.add(up, "is required (the issuer URL, https://HOST[/PATH])")
 	} else if msg := checkURL(p.URL, v.insecureHTTP); msg != "" {
-		v.add(up, "%s", msg)
+		v.addMsg(up, msg)
 	} else if first, dup := urls.claim(p.URL, path); dup {
 		v.add(up, "%q is already used by %s; an account has one provider per URL", p.URL, first)
 	}
@@ -130,7 +129,7 @@ func (v *validator) role(path string, r Role, names unique) {
 	if len(r.AssumeRolePolicyDocument) == 0 {
 		v.add(dp, "is required: the trust policy that says who may assume the role")
 	} else if err := checkJSONObject(r.AssumeRolePolicyDocument); err != nil {
-		v.add(dp, "%v", err)
+		v.addMsg(dp, err.Error())
 	}
 }
 
@@ -153,12 +152,9 @@ func checkDuplicates(dec *json.Decoder, depth int) error {
 	if depth > maxPolicyDepth {
 		return fmt.Errorf("is nested more than %d levels deep", maxPolicyDepth)
 	}
-	tok, err := dec.Token()
+	tok, err := dec.Token() // the caller checked json.Valid, so tokens do not fail
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New("is not valid JSON")
-		}
-		return fmt.Errorf("is not valid JSON: %v", err)
+		return errors.New("is not valid JSON")
 	}
 	delim, ok := tok.(json.Delim)
 	if !ok {
@@ -170,11 +166,11 @@ func checkDuplicates(dec *json.Decoder, depth int) error {
 		for dec.More() {
 			kt, err := dec.Token()
 			if err != nil {
-				return fmt.Errorf("is not valid JSON: %v", err)
+				return errors.New("is not valid JSON")
 			}
 			key, _ := kt.(string)
 			if seen[key] {
-				return fmt.Errorf("has the member %q twice in one object; keep one", key)
+				return fmt.Errorf("has the member %q twice in one object; keep one", shown(key))
 			}
 			seen[key] = true
 			if err := checkDuplicates(dec, depth+1); err != nil {
@@ -252,7 +248,7 @@ func (v *validator) fic(path string, f FederatedIdentityCredential, names, pairs
 	if f.Issuer == "" {
 		v.add(ip, "is required (the issuer URL, exactly as the tokens' iss claim spells it)")
 	} else if msg := checkURL(f.Issuer, v.insecureHTTP); msg != "" {
-		v.add(ip, "%s", msg)
+		v.addMsg(ip, msg)
 	}
 	sp := joinField(path, "subject")
 	if f.Subject == "" {

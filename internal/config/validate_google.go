@@ -9,14 +9,13 @@ import (
 
 // Google's identifier rules (IAM v1 and Resource Manager documentation).
 var (
-	projectIDRe      = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
-	projectNumberRe  = regexp.MustCompile(`^[0-9]{12}$`)
-	poolIDRe         = regexp.MustCompile(`^[a-z0-9-]{4,32}$`)
-	saAccountIDRe    = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])$`)
-	saUniqueIDRe     = regexp.MustCompile(`^[0-9]{21}$`)
-	attributeNameRe  = regexp.MustCompile(`^[a-z0-9_]+$`)
-	awsAccountIDRe   = regexp.MustCompile(`^[0-9]{12}$`)
-	durationFormatEx = `a duration in seconds such as "3600s"`
+	projectIDRe     = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	projectNumberRe = regexp.MustCompile(`^[0-9]{12}$`)
+	poolIDRe        = regexp.MustCompile(`^[a-z0-9-]{4,32}$`)
+	saAccountIDRe   = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])$`)
+	saUniqueIDRe    = regexp.MustCompile(`^[0-9]{21}$`)
+	attributeNameRe = regexp.MustCompile(`^[a-z0-9_]+$`)
+	awsAccountIDRe  = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
 // Limits from the IAM v1 API (see reference/security-tests.md §2).
@@ -38,6 +37,7 @@ const (
 	googleSubjectKey     = "google.subject"
 	googleGroupsKey      = "google.groups"
 	defaultSubjectSample = "assertion.sub"
+	durationFormatEx     = `a duration in seconds such as "3600s"`
 )
 
 func (v *validator) google(g *Google, allowedIssuers map[string]bool) {
@@ -145,7 +145,7 @@ func (v *validator) oidc(path string, o *OIDC, allowedIssuers map[string]bool) {
 	if o.IssuerURI == "" {
 		v.add(ip, "is required (the issuer's URL, exactly as the tokens' iss claim spells it)")
 	} else if msg := checkURL(o.IssuerURI, v.insecureHTTP); msg != "" {
-		v.add(ip, "%s", msg)
+		v.addMsg(ip, msg)
 	} else if allowedIssuers != nil && !allowedIssuers[o.IssuerURI] {
 		v.add(ip, "%q is not in orgPolicy.allowedIssuers (the %s constraint); add it there, or trust an allowed issuer", o.IssuerURI, orgPolicyConstraint)
 	}

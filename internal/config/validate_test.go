@@ -76,8 +76,12 @@ func TestValidateRules(t *testing.T) {
 			[]string{`issuer: "https://u:p@keyless.example" contains user information (user@); remove it`}},
 		{"issuer no host", func(c *Config) { c.Issuer = "https:///path" },
 			[]string{`issuer: "https:///path" has no host; expected https://HOST[/PATH]`}},
-		{"issuer unparsable", func(c *Config) { c.Issuer = "https://a b" },
-			[]string{`issuer: "https://a b" is not a URL; expected https://HOST[/PATH]`}},
+		{"issuer unparsable", func(c *Config) { c.Issuer = "https://a:b" },
+			[]string{`issuer: "https://a:b" is not a URL; expected https://HOST[/PATH]`}},
+		{"issuer trailing space", func(c *Config) { c.Issuer = "https://keyless.example/ " },
+			[]string{`issuer: "https://keyless.example/ " contains whitespace or control characters; issuers are compared exactly, so remove them`}},
+		{"issuer newline", func(c *Config) { c.Issuer = "https://keyless.example\n" },
+			[]string{`issuer: "https://keyless.example\n" contains whitespace or control characters; issuers are compared exactly, so remove them`}},
 
 		// org policy
 		{"org policy empty list", func(c *Config) { c.OrgPolicy.AllowedIssuers = nil },
@@ -341,7 +345,7 @@ func TestValidateRules(t *testing.T) {
 		{"role path space", func(c *Config) { role(c).Path = "/c i/" },
 			[]string{pRole + `.path: "/c i/" is not a role path: expected "/" or "/SEGMENTS/" (starting and ending with a slash, up to 512 characters)`}},
 		{"role path too long", func(c *Config) { role(c).Path = "/" + long(511) + "/" },
-			[]string{pRole + `.path: "/` + long(511) + `/" is not a role path: expected "/" or "/SEGMENTS/" (starting and ending with a slash, up to 512 characters)`}},
+			[]string{pRole + `.path: "/` + long(127) + `…" is not a role path: expected "/" or "/SEGMENTS/" (starting and ending with a slash, up to 512 characters)`}},
 		{"max session 0", func(c *Config) { role(c).MaxSessionDuration = 0 }, nil},
 		{"max session 43200", func(c *Config) { role(c).MaxSessionDuration = 43200 }, nil},
 		{"max session 3599", func(c *Config) { role(c).MaxSessionDuration = 3599 },
@@ -435,6 +439,18 @@ var cmpEmpty = cmp.Transformer("nilEmpty", func(s []string) []string {
 	}
 	return s
 })
+
+func TestValidateProblemCap(t *testing.T) {
+	t.Parallel()
+	c := &Config{Google: &Google{Projects: make([]Project, 600)}}
+	ps := c.Validate()
+	if len(ps) != maxProblems+1 {
+		t.Fatalf("%d problems", len(ps))
+	}
+	if last := ps[len(ps)-1]; last.Path != "" || last.Message != "more than 1000 problems; fix these and run again to see the rest" {
+		t.Fatalf("last problem %v", last)
+	}
+}
 
 // TestValidateConditionLimitMessage pins SPEC §5.1's wording.
 func TestValidateConditionLimitMessage(t *testing.T) {

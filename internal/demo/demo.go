@@ -350,7 +350,6 @@ func (d *Demo) writeTryItFiles() error {
   curl -s %s/.well-known/openid-configuration   # keyless as an OIDC issuer; JWKS at /jwks
   curl -s %s/v1/decisions/DECISION_ID           # any decision id printed above, explained
   curl -s %s/metrics | grep keyless_
-Press Ctrl-C to stop.
 `, tokFile, d.Server.URL, ProviderAudience("github"), tokFile, credFile, d.Server.URL, d.Server.URL, d.Server.URL)
 	return nil
 }

@@ -43,7 +43,7 @@ func (e *Engine) Explain(ctx context.Context, req ExplainRequest) (tr *Trace, al
 		return tr, false, deny(CodePermissionDenied, "service_account_unknown", "", "unknown service account")
 	}
 	pn, _ := iam.ParseAudience(aud)
-	caller := iam.Caller{Federated: &iam.Federated{Pool: pn.Pool, Subject: res.Attributes.Subject,
+	caller := iam.Caller{Federated: &iam.Federated{Pool: pn.Pool, ProjectID: snap.Pool(pn.Pool).Project.ID, Subject: res.Attributes.Subject,
 		Groups: res.Attributes.Groups, Attributes: res.Attributes.Custom}}
 	if derr := authorizeChain(caller, res.Principal, []*ServiceAccount{sa}, perm, e.opts.Now(), tr); derr != nil {
 		return tr, false, derr

@@ -77,7 +77,8 @@ func (e *Engine) Authenticate(ctx context.Context, snap *Snapshot, token string)
 		if subject == c.Sub {
 			return fail("bearer subject is not a principal of its pool")
 		}
-		b.Caller = iam.Caller{Federated: &iam.Federated{Pool: pn.Pool, Subject: subject, Groups: c.Keyless.Groups, Attributes: c.Keyless.Attributes}}
+		b.Caller = iam.Caller{Federated: &iam.Federated{Pool: pn.Pool, ProjectID: prov.Pool.Project.ID, Subject: subject,
+			Groups: c.Keyless.Groups, Attributes: c.Keyless.Attributes}}
 	case KindServiceAccount:
 		sa := snap.ServiceAccount(c.Email)
 		if sa == nil || sa.Disabled {

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -239,7 +240,7 @@ func compileProvider(pool *Pool, vc config.Provider, path string, keys KeySource
 	for _, e := range errs {
 		p := path + ".attributeMapping"
 		if e.Key != "" {
-			p += "[" + e.Key + "]"
+			p += "[" + strconv.Quote(e.Key) + "]"
 		}
 		add(p, "%s", e.Message)
 	}
@@ -255,4 +256,10 @@ func compileProvider(pool *Pool, vc config.Provider, path string, keys KeySource
 		return nil, probs
 	}
 	return prov, nil
+}
+
+// Check compiles cfg and returns its semantic problems only (for config.LoadWith).
+func Check(cfg *config.Config) config.Problems {
+	_, probs := Compile(cfg, nil)
+	return probs
 }

@@ -44,7 +44,7 @@ func renderData(w io.Writer, data any) {
 	}
 	for _, it := range items {
 		var parts []string
-		for _, k := range []string{"Key", "Expression", "Value", "Err", "Index", "Role", "Member", "Outcome"} {
+		for _, k := range []string{"Key", "Expression", "Value", "Err", "Index", "Role", "Member", "Outcome", "Detail"} {
 			if v, ok := it[k]; ok && v != nil && v != "" {
 				parts = append(parts, fmt.Sprintf("%s=%v", strings.ToLower(k), compact(v)))
 			}

@@ -8,6 +8,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/interpreter"
 )
@@ -92,6 +93,15 @@ func compileExpression(env *cel.Env, src string) (*condition, error) {
 	if !checked.OutputType().IsExactType(cel.BoolType) {
 		return nil, errorf(ErrInvalidCondition, "the expression must evaluate to bool, not %s", checked.OutputType())
 	}
+	// Refuse at compile time what could exceed the run-time cost limit;
+	// request.time is the only input, so the static bound is tight.
+	est, err := env.EstimateCost(checked, noSizeHints{})
+	if err != nil {
+		return nil, errorf(ErrInvalidCondition, "cost estimate: %s", err)
+	}
+	if est.Max > conditionCostLimit {
+		return nil, errorf(ErrInvalidCondition, "the expression may cost up to %d, the limit is %d", est.Max, conditionCostLimit)
+	}
 	prg, err := env.Program(checked, cel.CostLimit(conditionCostLimit), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, errorf(ErrInvalidCondition, "%s", err)
@@ -143,6 +153,14 @@ func (c *condition) eval(now time.Time) (bool, error) {
 		return false, fmt.Errorf("condition evaluated to %s, not bool", out.Type())
 	}
 	return b, nil
+}
+
+// noSizeHints leaves every size and call cost to CEL's defaults.
+type noSizeHints struct{}
+
+func (noSizeHints) EstimateSize(cost.AstNode) *cost.SizeEstimate { return nil }
+func (noSizeHints) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+	return nil
 }
 
 // timeActivation binds request.time without allocating a map per evaluation.

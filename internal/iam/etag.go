@@ -34,20 +34,27 @@ func DecodeEtag(s string) ([]byte, error) {
 	if pad := len(s) - len(t); pad > 0 && (pad > 2 || len(s)%4 != 0) {
 		return nil, fmt.Errorf("%w: bad padding", ErrInvalidEtag)
 	}
-	t = strings.Map(func(r rune) rune {
-		switch r {
-		case '-':
-			return '+'
-		case '_':
-			return '/'
+	// Map the URL-safe alphabet onto the standard one, and refuse anything
+	// else up front: the base64 decoder would silently skip '\r' and '\n'.
+	buf := make([]byte, len(t))
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '-':
+			buf[i] = '+'
+		case c == '_':
+			buf[i] = '/'
+		case c == '+' || c == '/' || isDigit(c) || isLower(c) || ('A' <= c && c <= 'Z'):
+			buf[i] = c
+		default:
+			return nil, fmt.Errorf("%w: not base64", ErrInvalidEtag)
 		}
-		return r
-	}, t)
-	b, err := base64.RawStdEncoding.Strict().DecodeString(t)
-	if err != nil {
+	}
+	b := make([]byte, base64.RawStdEncoding.DecodedLen(len(buf)))
+	n, err := base64.RawStdEncoding.Strict().Decode(b, buf)
+	if err != nil || n == 0 {
 		return nil, fmt.Errorf("%w: not base64", ErrInvalidEtag)
 	}
-	return b, nil
+	return b[:n], nil
 }
 
 // EtagEqual reports whether two etags carry the same bytes, whatever base64

@@ -57,6 +57,8 @@ func TestEtagEqual(t *testing.T) {
 		{"W_opaque-etag-42", "W_opaque-etag-42", true}, // decodes: gcloud's mangled form is still base64
 		{"BwX+/w8==", "BwX+/w8=", false},
 		{"BwX+/w8=", "BwX+/w8=\n", false},
+		{"BwX+/w8=", "BwX+\r/w8=", false},
+		{"\r", "\n", false},
 		{"Bw=X+/w8", "Bw=X+/w8", false},
 		{"BwX+/w9=", "BwX+/w9=", false}, // non-canonical trailing bits
 		{strings.Repeat("A", 132), strings.Repeat("A", 132), false},
@@ -74,7 +76,7 @@ func TestDecodeEtag(t *testing.T) {
 	if err != nil || !bytes.Equal(b, []byte{0x07, 0x05, 0xfe, 0xff, 0x0f}) {
 		t.Errorf("DecodeEtag = %x, %v", b, err)
 	}
-	for _, in := range []string{"", "A", "A===", "AA=", "**", strings.Repeat("A", 200)} {
+	for _, in := range []string{"", "\r", "\r\n", "=", "==", "A", "A===", "AA=", "**", "AAAA\n", "AA\rAA", "AA AA", strings.Repeat("A", 200)} {
 		if _, err := DecodeEtag(in); !errors.Is(err, ErrInvalidEtag) {
 			t.Errorf("DecodeEtag(%q) = %v, want ErrInvalidEtag", in, err)
 		}

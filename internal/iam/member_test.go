@@ -101,6 +101,7 @@ func TestParseMemberInvalid(t *testing.T) {
 		{tSet + "/**", "expected /group/", nil},
 		{tSet + "/*/", "expected /group/", nil},
 		{tSet + "/group/", "empty group", nil},
+		{tSet + "/group/" + strings.Repeat("g", MaxAttrValueBytes+1), "group is 8193 bytes, the limit is 8192", nil},
 		{tSet + "/subject/alice", "principal:// member", nil},
 		{tSet + "/attribute.repository", "expected /attribute.NAME/VALUE", nil},
 		{tSet + "/attribute.repository/", "empty attribute value", nil},

@@ -352,7 +352,6 @@ func allOf(s string, f func(byte) bool) bool {
 func isDigit(c byte) bool    { return '0' <= c && c <= '9' }
 func isLower(c byte) bool    { return 'a' <= c && c <= 'z' }
 func isIDChar(c byte) bool   { return isLower(c) || isDigit(c) || c == '-' }
-func isAlnumLo(c byte) bool  { return isLower(c) || isDigit(c) }
 func isHostChar(c byte) bool { return isIDChar(c) || ('A' <= c && c <= 'Z') }
 
 // isHostname reports whether s is a DNS name: dot-separated labels of

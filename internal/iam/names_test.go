@@ -303,6 +303,7 @@ func TestParseServiceAccountResource(t *testing.T) {
 		"",
 		email,
 		"projects/-/serviceAccounts/",
+		"projects/-",
 		"projects//serviceAccounts/" + email,
 		"projects/My_Project/serviceAccounts/" + email,
 		"projects/-/serviceaccounts/" + email,

@@ -162,6 +162,9 @@ func TestCompileConditionErrors(t *testing.T) {
 		{"request.time < timestamp('not a time')", `invalid RFC 3339 timestamp "not a time"`},
 		{"request.time.getHours('Not/AZone') > 1", "evaluation fails"},
 		{strings.Repeat("(", 5000), "5000 characters, the limit is 4096"},
+		{"request.time > timestamp('2000-01-01T00:00:00Z') && " + strings.Repeat("l.all(x, ", 3) + "true" + strings.Repeat(")", 3), "undeclared reference to 'l'"},
+		{"request.time > timestamp('2000-01-01T00:00:00Z') && " + nested(3), "the expression may cost up to"},
+		{nested(1), ""},
 		{strings.Repeat("true && ", 511) + "true", ""}, // 4096 characters: within the limit
 	}
 	for _, tc := range cases {
@@ -178,6 +181,19 @@ func TestCompileConditionErrors(t *testing.T) {
 			t.Errorf("%.40q: errors %v, want %q", tc.expr, errs, tc.want)
 		}
 	}
+}
+
+// nested builds depth nested all() comprehensions over a 100-element list:
+// 100^depth iterations.
+func nested(depth int) string {
+	list := "[" + strings.TrimSuffix(strings.Repeat("1,", 100), ",") + "]"
+	var b strings.Builder
+	for range depth {
+		b.WriteString(list + ".all(x, ")
+	}
+	b.WriteString("true")
+	b.WriteString(strings.Repeat(")", depth))
+	return b.String()
 }
 
 func TestPolicyJSON(t *testing.T) {

@@ -10,16 +10,20 @@ import (
 	"testing"
 )
 
-type cookbookExample struct {
-	Input struct {
-		Payload string                     `json:"payload"`
-		Key     map[string]json.RawMessage `json:"key"`
-	} `json:"input"`
+type cookbookOutput struct {
 	Output struct {
 		Compact  string          `json:"compact"`
 		JSON     json.RawMessage `json:"json"`
 		JSONFlat json.RawMessage `json:"json_flat"`
 	} `json:"output"`
+}
+
+type cookbookExample struct {
+	cookbookOutput
+	Input struct {
+		Payload string                     `json:"payload"`
+		Key     map[string]json.RawMessage `json:"key"`
+	} `json:"input"`
 }
 
 func readCookbook(t *testing.T, name string, v any) {
@@ -148,7 +152,7 @@ func TestCookbookRefused(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			var ex cookbookExample
+			var ex cookbookOutput
 			readCookbook(t, tc.file, &ex)
 			forms := 0
 			if ex.Output.Compact != "" {

@@ -285,7 +285,7 @@ type IssuerStats struct {
 	FetchedAt time.Time     // last successful JWKS fetch; zero if none
 	ExpiresAt time.Time     // when the cached set needs a refresh
 	Age       time.Duration // since FetchedAt; zero if none
-	Fetches   uint64        // refresh attempts
+	Fetches   uint64        // refresh attempts (discovery when due, then JWKS)
 	Failures  uint64        // failed refresh attempts
 	LastError string
 	KeyCount  int // usable keys in the cached set

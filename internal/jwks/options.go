@@ -45,7 +45,7 @@ type Options struct {
 
 	Timeout            time.Duration // per HTTP request (discovery, JWKS); default 5s
 	MaxBodyBytes       int64         // per response body; default 512 KiB
-	TTL                time.Duration // cache lifetime without a usable max-age; default 15m
+	TTL                time.Duration // JWKS lifetime without a usable max-age, and discovery lifetime; default 15m
 	MinRefreshInterval time.Duration // min time between fetches for unknown kids and after failures; default 30s
 	MaxStale           time.Duration // serve expired keys while fetches fail, this long past expiry; default 24h, negative disables
 

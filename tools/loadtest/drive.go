@@ -373,7 +373,7 @@ func (r *report) print(w io.Writer) {
 	l := r.latencies
 	fmt.Fprintf(w, "latency         p50 %s  p90 %s  p99 %s  max %s\n",
 		ms(percentile(l, 50)), ms(percentile(l, 90)), ms(percentile(l, 99)), ms(percentile(l, 100)))
-	fmt.Fprintf(w, "crypto floor    %s %s + %s %s = %s\n", r.floor.verifyName, micros(r.floor.verify),
+	fmt.Fprintf(w, "crypto floor    %s %s + %s %s = %s (thread CPU, stdlib, in-process)\n", r.floor.verifyName, micros(r.floor.verify),
 		r.floor.signName, micros(r.floor.sign), micros(r.floor.total()))
 	if r.requests > 0 {
 		per := func(d time.Duration) time.Duration { return d / time.Duration(r.requests) }

@@ -19,7 +19,7 @@ import (
 	"github.com/keylessdev/keyless/internal/testissuer"
 )
 
-func startIssuer(t *testing.T, alg string) *testissuer.Issuer {
+func startIssuer(t testing.TB, alg string) *testissuer.Issuer {
 	t.Helper()
 	is, err := testissuer.Start(testissuer.Options{Alg: alg})
 	if err != nil {
@@ -83,7 +83,7 @@ func TestMeasureFloor(t *testing.T) {
 }
 
 // startServer runs keyless in-process with cfg on loopback.
-func startServer(t *testing.T, cfg *config.Config) string {
+func startServer(t testing.TB, cfg *config.Config) string {
 	t.Helper()
 	if probs := cfg.Validate(); len(probs) > 0 {
 		t.Fatalf("config: %v", probs)

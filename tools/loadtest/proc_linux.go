@@ -36,3 +36,16 @@ func selfCPU() (time.Duration, bool) {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
 }
+
+// rusageThread is Linux's RUSAGE_THREAD (not exported by package syscall).
+const rusageThread = 1
+
+// threadCPU is the calling OS thread's CPU time; the caller locks its goroutine to the
+// thread around the measurement.
+func threadCPU() (time.Duration, bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return 0, false
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+}

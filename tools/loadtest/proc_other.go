@@ -13,3 +13,5 @@ func childProcAttr() *syscall.SysProcAttr { return nil }
 func clockTick() time.Duration { return 0 }
 
 func selfCPU() (time.Duration, bool) { return 0, false }
+
+func threadCPU() (time.Duration, bool) { return 0, false }

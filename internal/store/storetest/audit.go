@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,14 @@ func less(a, b store.AuditRecord) bool {
 		return a.Time.Before(b.Time)
 	}
 	return a.ID < b.ID
+}
+
+func ids(recs []store.AuditRecord) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.ID
+	}
+	return out
 }
 
 func mustAppend(t *testing.T, st store.Store, recs []store.AuditRecord) {
@@ -217,7 +226,7 @@ func (s *suite) auditTests() map[string]func(*testing.T) {
 				if err != nil {
 					t.Fatalf("limit %d: %v", c.limit, err)
 				}
-				if d := diff(want[:c.n], got); d != "" {
+				if !slices.Equal(ids(want[:c.n]), ids(got)) {
 					t.Errorf("limit %d: got %d records, want the first %d", c.limit, len(got), c.n)
 				}
 			}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,10 +50,10 @@ func Run(t *testing.T, open OpenFunc, opts ...Option) {
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
-			for name, fn := range g.tests {
+			for _, name := range slices.Sorted(maps.Keys(g.tests)) {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					fn(t)
+					g.tests[name](t)
 				})
 			}
 		})
