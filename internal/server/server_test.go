@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keylessdev/keyless/internal/config"
+	"github.com/keylessdev/keyless/internal/jose"
 	"github.com/keylessdev/keyless/internal/keylesstest"
+	"github.com/keylessdev/keyless/internal/testissuer"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -65,5 +68,33 @@ func TestDecisionLookup(t *testing.T) {
 	}
 	if code, _ := get(t, f.URL+"/v1/decisions/01NOSUCHDECISION0000000000"); code != 404 {
 		t.Errorf("unknown decision: %d", code)
+	}
+}
+
+func TestSigningAlgRS256(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, func(c *config.Config, _ *testissuer.Issuer) {
+		c.Server = &config.Server{SigningAlg: "RS256"}
+	})
+	resp, body := f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(f.GitHubToken(t, "acme", "app", nil)).Encode(), "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(body, &out)
+	tok, err := jose.ParseCompact(out.AccessToken, 16<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Header.Alg != "RS256" || tok.Header.Typ != "at+jwt" {
+		t.Errorf("header %+v", tok.Header)
+	}
+	if _, err := tok.Verify(f.Keys.PublicKeys(), []string{"RS256"}); err != nil {
+		t.Error(err)
+	}
+	if _, jwks := get(t, f.URL+"/jwks"); !strings.Contains(jwks, `"kty":"RSA"`) {
+		t.Errorf("RSA key not published: %s", jwks)
 	}
 }
