@@ -210,6 +210,7 @@ func (m *Mapping) EvaluateContext(ctx context.Context, assertion map[string]any)
 	var firstErr error
 	var spent uint64
 	size := 0
+	singles := make([]string, len(m.entries)) // backing for one-value results
 	for i, e := range m.entries {
 		tr := &traces[i]
 		tr.Key, tr.Expression = e.key, e.expr
@@ -222,7 +223,7 @@ func (m *Mapping) EvaluateContext(ctx context.Context, assertion map[string]any)
 		var values []string
 		var isList bool
 		if err == nil {
-			values, isList, err = resultValues(out, e.kind)
+			values, isList, err = resultValues(out, e.kind, singles[i:i+1:i+1])
 		}
 		if err == nil && e.kind == kindSubject {
 			err = subjectProblem(values[0])
@@ -277,17 +278,20 @@ func subjectProblem(s string) error {
 
 // resultValues converts an expression result: a string, a scalar (int, uint,
 // double, bool: its CEL string form, so that numeric claims such as GitLab's
-// runner_id map), or a list of strings (not for google.subject).
-func resultValues(out ref.Val, kind entryKind) ([]string, bool, error) {
+// runner_id map), or a list of strings (not for google.subject). single is a
+// one-element slice to use for a single value.
+func resultValues(out ref.Val, kind entryKind, single []string) ([]string, bool, error) {
 	switch v := out.(type) {
 	case types.String:
-		return checkUTF8([]string{string(v)}, false)
+		single[0] = string(v)
+		return checkUTF8(single, false)
 	case types.Int, types.Uint, types.Double, types.Bool:
 		s, ok := v.ConvertToType(types.StringType).(types.String)
 		if !ok {
 			return nil, false, fmt.Errorf("%w: cannot convert %s to a string", ErrEvaluation, typeName(v))
 		}
-		return []string{string(s)}, false, nil
+		single[0] = string(s)
+		return single, false, nil
 	case traits.Lister:
 		if kind == kindSubject {
 			return nil, false, fmt.Errorf("%w: google.subject must be a string, got a list", ErrEvaluation)

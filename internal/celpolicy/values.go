@@ -21,7 +21,7 @@ func wrapAssertion(env *cel.Env, assertion map[string]any) ref.Val {
 	return env.CELTypeAdapter().NativeToValue(assertion)
 }
 
-// activation resolves the condition's variables; google and attribute are
+// activation resolves assertion, google and attribute; google and attribute are
 // built only when an expression reads them.
 type activation struct {
 	assertion         ref.Val

@@ -210,6 +210,7 @@ func TestBenchFixture(t *testing.T) {
 	if rec.Outcome != "allow" {
 		t.Fatalf("audit outcome %q, want allow", rec.Outcome)
 	}
+	t.Logf("audit event: %d bytes; minted token: %d bytes", len(rec.Data), len(res.AccessToken))
 
 	evil := mintTokens(t, env.issuer, 1, "evil")[0]
 	if _, derr := env.eng.ExchangeSTS(ctx, stsRequest(evil), stsMeta); derr == nil || derr.Stage != "attribute_condition" {

@@ -296,3 +296,36 @@ func TestExplainIsTheSamePipeline(t *testing.T) {
 		}
 	}
 }
+
+func TestCompileReportsSemanticProblems(t *testing.T) {
+	t.Parallel()
+	is, err := testissuer.Start(testissuer.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer is.Close()
+	cfg := keylesstest.StandardConfig(is)
+	pv := &cfg.Google.Projects[0].WorkloadIdentityPools[0].Providers[0]
+	pv.AttributeCondition = "attribute.branch == 'main'"
+	pv.AttributeMapping["attribute.team"] = "assertions.team"
+	sa := &cfg.Google.Projects[0].ServiceAccounts[0]
+	sa.IAMPolicy.Bindings[0].Members = append(sa.IAMPolicy.Bindings[0].Members, "principalSet://iam.googleapis.com/projects/test-project/locations/global/workloadIdentityPools/test-pool/*")
+	sa.IAMPolicy.Bindings = append(sa.IAMPolicy.Bindings, config.Binding{Role: "roles/custom.thing", Members: []string{"serviceAccount:a@b.iam.gserviceaccount.com"}})
+	_, probs := exchange.Compile(cfg, nil)
+	text := probs.Error()
+	// A condition over an attribute the mapping does not produce is found once the
+	// mapping compiles.
+	pv.AttributeMapping["attribute.team"] = "assertion.team"
+	_, probs2 := exchange.Compile(cfg, nil)
+	text += "\n" + probs2.Error()
+	for _, want := range []string{
+		`providers[0].attributeMapping["attribute.team"]`, "assertion",
+		"providers[0].attributeCondition", "branch",
+		"serviceAccounts[0].iamPolicy", "by number",
+		"roles/custom.thing",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("problems lack %q:\n%s", want, text)
+		}
+	}
+}

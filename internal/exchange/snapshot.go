@@ -251,6 +251,11 @@ func compileProvider(pool *Pool, vc config.Provider, path string, keys KeySource
 			add(path+".attributeCondition", "%s", err.Message)
 		}
 		prov.Condition = c
+		if c != nil && m != nil {
+			for _, e := range c.CheckMapping(m) {
+				add(path+".attributeCondition", "%s", e.Message)
+			}
+		}
 	}
 	if len(probs) > 0 {
 		return nil, probs
