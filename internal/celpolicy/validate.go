@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keylessdev/keyless/internal/spelling"
+
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/operators"
@@ -117,7 +119,7 @@ func attributeNameProblem(name string) string {
 func didYouMean(got string, candidates []string) string {
 	best, bestDist := "", 0
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(got), c)
+		d := spelling.Distance(strings.ToLower(got), c)
 		if limit := max(1, len(c)/3); d <= limit && (best == "" || d < bestDist) {
 			best, bestDist = c, d
 		}
@@ -126,25 +128,4 @@ func didYouMean(got string, candidates []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean '%s'?)", best)
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -11,18 +11,7 @@ import (
 // When anything is wrong it returns a nil config and Problems listing every problem at once,
 // each naming the file, line, column and field path. Errors reading the file are returned
 // wrapped (errors.Is(err, fs.ErrNotExist) works). Load does not apply defaults.
-func Load(path string) (*Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("config: read %s: %w", path, err)
-	}
-	return LoadBytes(data, path)
-}
+func Load(path string) (*Config, error) { return LoadWith(path, nil) }
 
 // LoadBytes is Load for a document already in memory (standard input, an admin API body);
 // filename is used in messages.

@@ -152,24 +152,3 @@ func TestParentPath(t *testing.T) {
 		t.Error("root has a parent")
 	}
 }
-
-func TestSuggest(t *testing.T) {
-	t.Parallel()
-	fields := []string{"issuer", "orgPolicy", "google", "aws", "azure", "server"}
-	for in, want := range map[string]string{
-		"isuer": "issuer", "Issuer": "issuer", "orgpolicy": "orgPolicy", "gogle": "google", "AWS": "aws",
-		"azur": "azure", "servers": "server", "xyz": "", "a": "", "org": "", "googlecloud": "google", "": "",
-	} {
-		if got := suggest(in, fields); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
-		}
-	}
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"é", "e", 1}, {"flaw", "lawn", 2}} {
-		if got := levenshtein(tc.a, tc.b); got != tc.d {
-			t.Errorf("levenshtein(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
-		}
-	}
-}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/keylessdev/keyless/internal/spelling"
+
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -413,7 +415,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		for i, f := range fs {
 			names[i] = f.name
 		}
-		if s := suggest(key, names); s != "" {
+		if s := spelling.Suggest(key, names); s != "" {
 			d.add(fp, kn, "unknown field %q (did you mean %q?)", key, s)
 		} else {
 			d.add(fp, kn, "unknown field %q; the fields here are %s", key, strings.Join(names, ", "))

@@ -1,6 +1,10 @@
 package iam
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/keylessdev/keyless/internal/spelling"
+)
 
 // Permissions on a service account (the resource every keyless IAM policy is
 // attached to). Only iam.serviceAccounts.* permissions are modelled.
@@ -71,42 +75,4 @@ func KnownRoles() []string {
 }
 
 // suggestRole returns the known role closest to role, or "" when none is close.
-func suggestRole(role string) string {
-	best, bestD := "", 4 // suggest only within 3 edits
-	for _, k := range KnownRoles() {
-		if d := editDistance(role, k, bestD); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, or max when it is
-// at least max (inputs are bounded by the caller's role length check).
-func editDistance(a, b string, max int) int {
-	if d := len(a) - len(b); d >= max || -d >= max {
-		return max
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin >= max {
-			return max
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], max)
-}
+func suggestRole(role string) string { return spelling.Suggest(role, KnownRoles()) }

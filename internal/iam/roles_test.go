@@ -86,20 +86,3 @@ func TestSuggestRole(t *testing.T) {
 		}
 	}
 }
-
-func TestEditDistance(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		a, b string
-		max  int
-		want int
-	}{
-		{"", "", 4, 0}, {"abc", "abc", 4, 0}, {"abc", "abd", 4, 1}, {"abc", "ab", 4, 1}, {"ab", "ba", 4, 2},
-		{"kitten", "sitting", 4, 3}, {"kitten", "sitting", 3, 3}, {"abcdef", "uvwxyz", 4, 4}, {"a", "abcdefgh", 4, 4},
-	}
-	for _, tc := range cases {
-		if got := editDistance(tc.a, tc.b, tc.max); got != tc.want {
-			t.Errorf("editDistance(%q, %q, %d) = %d, want %d", tc.a, tc.b, tc.max, got, tc.want)
-		}
-	}
-}

@@ -1,16 +1,18 @@
-package config
+// Package spelling finds what a mistyped name was meant to be, for "did you mean"
+// hints in config, CEL and IAM error messages.
+package spelling
 
 import (
 	"strings"
 	"unicode/utf8"
 )
 
-// suggest returns the candidate an unknown field name was most likely meant to be, or "".
+// Suggest returns the candidate an unknown field name was most likely meant to be, or "".
 // A candidate qualifies when it differs only in case, when one name contains the other
 // (ignoring case), or when its edit distance is at most a third of the name's length (at
 // least 1, at most 3). Ties go to the candidate listed first. Containment needs four letters
 // on both sides.
-func suggest(name string, candidates []string) string {
+func Suggest(name string, candidates []string) string {
 	lower := strings.ToLower(name)
 	for _, c := range candidates {
 		if strings.ToLower(c) == lower {
@@ -24,7 +26,7 @@ func suggest(name string, candidates []string) string {
 		if d := n - utf8.RuneCountInString(c); d > limit || -d > limit {
 			continue // the distance is at least the difference in length (and huge keys stay cheap)
 		}
-		dist := levenshtein(lower, strings.ToLower(c))
+		dist := Distance(lower, strings.ToLower(c))
 		if dist <= limit && (best == "" || dist < bestDist) {
 			best, bestDist = c, dist
 		}
@@ -42,9 +44,9 @@ func suggest(name string, candidates []string) string {
 	return ""
 }
 
-// levenshtein is the edit distance (insertions, deletions, substitutions) between a and b,
+// Distance is the edit distance (insertions, deletions, substitutions) between a and b,
 // counted in runes.
-func levenshtein(a, b string) int {
+func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
