@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -189,9 +190,25 @@ func encode(ev Event) (store.AuditRecord, error) {
 	if err := ev.validate(); err != nil {
 		return store.AuditRecord{}, err
 	}
+	// The trace is already JSON (validated above): splice it in as the last member
+	// instead of letting encoding/json re-compact it, which cost as much as encoding the
+	// rest of the event. Only a trace with line breaks is compacted (JSON-lines sink).
+	trace := ev.Trace
+	ev.Trace = nil
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return store.AuditRecord{}, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
+	}
+	if len(trace) > 0 {
+		if bytes.ContainsAny(trace, "\r\n") {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, trace); err != nil {
+				return store.AuditRecord{}, fmt.Errorf("%w: trace: %v", ErrInvalidEvent, err)
+			}
+			trace = buf.Bytes()
+		}
+		data = append(data[:len(data)-1], `,"trace":`...)
+		data = append(append(data, trace...), '}')
 	}
 	if len(data) > MaxEventSize {
 		return store.AuditRecord{}, fmt.Errorf("%w: encoded event is %d bytes, the limit is %d", ErrInvalidEvent, len(data), MaxEventSize)

@@ -59,8 +59,9 @@ type Keyring struct {
 type key struct {
 	rec    store.SigningKey
 	signer crypto.Signer
-	jws    gojose.Signer // header typ at+jwt
-	jwsID  gojose.Signer // header typ JWT
+	// Encoded protected headers ("base64url(header)."), built once per key: one with
+	// typ at+jwt for access tokens, one with typ JWT for ID tokens and signJwt.
+	hdrAT, hdrJWT string
 }
 
 // Open loads keys from st, creating an ES256 key if none is active.
@@ -142,20 +143,23 @@ func loadKey(r store.SigningKey) (*key, error) {
 	if !ok {
 		return nil, fmt.Errorf("signing: key %s: not a signer", r.KID)
 	}
-	alg := gojose.SignatureAlgorithm(r.Alg)
-	mk := func(typ string) (gojose.Signer, error) {
-		return gojose.NewSigner(gojose.SigningKey{Algorithm: alg, Key: gojose.JSONWebKey{Key: s, KeyID: r.KID}},
-			(&gojose.SignerOptions{}).WithType(gojose.ContentType(typ)))
+	hdr := func(typ string) (string, error) {
+		b, err := json.Marshal(struct {
+			Alg string `json:"alg"`
+			KID string `json:"kid"`
+			Typ string `json:"typ"`
+		}{r.Alg, r.KID, typ})
+		return base64.RawURLEncoding.EncodeToString(b) + ".", err
 	}
-	at, err := mk("at+jwt")
+	at, err := hdr("at+jwt")
 	if err != nil {
 		return nil, fmt.Errorf("signing: key %s: %w", r.KID, err)
 	}
-	id, err := mk("JWT")
+	id, err := hdr("JWT")
 	if err != nil {
 		return nil, fmt.Errorf("signing: key %s: %w", r.KID, err)
 	}
-	return &key{rec: r, signer: s, jws: at, jwsID: id}, nil
+	return &key{rec: r, signer: s, hdrAT: at, hdrJWT: id}, nil
 }
 
 // ensure returns the active key for alg, generating and persisting one when absent.
@@ -243,18 +247,24 @@ func (k *Keyring) Sign(ctx context.Context, alg string, typ Typ, claims any) (to
 	if err != nil {
 		return "", "", fmt.Errorf("signing: claims: %w", err)
 	}
-	s := kk.jws
+	// Compact JWS by hand (RFC 7515 §7.1): the header is fixed per key, so only the
+	// payload is encoded per token. go-jose's generic signer re-marshals the header and
+	// costs more than the signature's non-crypto work combined.
+	hdr := kk.hdrAT
 	if typ == TypIDToken {
-		s = kk.jwsID
+		hdr = kk.hdrJWT
 	}
-	obj, err := s.Sign(payload)
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, len(hdr)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
+	buf = append(buf, hdr...)
+	buf = enc.AppendEncode(buf, payload)
+	sig, err := kk.sign(k.opts.Rand, buf)
 	if err != nil {
 		return "", "", fmt.Errorf("signing: %w", err)
 	}
-	tok, err := obj.CompactSerialize()
-	if err != nil {
-		return "", "", fmt.Errorf("signing: %w", err)
-	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	tok := string(buf)
 	return tok, kk.rec.KID, nil
 }
 
@@ -265,33 +275,41 @@ func (k *Keyring) SignBytes(ctx context.Context, alg string, payload []byte) (si
 	if err != nil {
 		return nil, "", err
 	}
-	switch alg {
-	case RS256:
-		h := sha256.Sum256(payload)
-		sig, err = kk.signer.Sign(k.opts.Rand, h[:], crypto.SHA256)
-	case ES256:
-		h := sha256.Sum256(payload)
-		var r, s []byte
-		r, s, err = ecdsaSign(kk.signer.(*ecdsa.PrivateKey), h[:], k.opts.Rand)
-		sig = append(r, s...)
-	case EdDSA:
-		sig, err = kk.signer.Sign(k.opts.Rand, payload, crypto.Hash(0))
-	default:
-		err = ErrUnsupportedAlg
+	if alg != kk.rec.Alg {
+		return nil, "", ErrUnsupportedAlg
 	}
+	sig, err = kk.sign(k.opts.Rand, payload)
 	if err != nil {
 		return nil, "", fmt.Errorf("signing: %w", err)
 	}
 	return sig, kk.rec.KID, nil
 }
 
-func ecdsaSign(priv *ecdsa.PrivateKey, digest []byte, r io.Reader) ([]byte, []byte, error) {
-	rr, ss, err := ecdsa.Sign(r, priv, digest)
-	if err != nil {
-		return nil, nil, err
+// sign produces the JWS signature of the key's algorithm over input: RS256
+// RSASSA-PKCS1-v1_5 SHA-256, ES256 r||s (each 32 bytes), EdDSA Ed25519.
+func (kk *key) sign(r io.Reader, input []byte) ([]byte, error) {
+	switch kk.rec.Alg {
+	case RS256:
+		h := sha256.Sum256(input)
+		return kk.signer.Sign(r, h[:], crypto.SHA256)
+	case ES256:
+		h := sha256.Sum256(input)
+		priv, ok := kk.signer.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, ErrUnsupportedAlg
+		}
+		rr, ss, err := ecdsa.Sign(r, priv, h[:])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, 64)
+		rr.FillBytes(out[:32])
+		ss.FillBytes(out[32:])
+		return out, nil
+	case EdDSA:
+		return kk.signer.Sign(r, input, crypto.Hash(0))
 	}
-	size := (priv.Curve.Params().BitSize + 7) / 8
-	return rr.FillBytes(make([]byte, size)), ss.FillBytes(make([]byte, size)), nil
+	return nil, ErrUnsupportedAlg
 }
 
 // JWKS returns the published JWKS document.
