@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/keylessdev/keyless/internal/store"
 )
@@ -60,7 +61,9 @@ type Event struct {
 // TokenHash returns the hex SHA-256 of token: the only form in which a token
 // may appear in an event.
 func TokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
+	// Hash the string's bytes in place: tokens are kilobytes and this runs twice per
+	// decision; sha256 only reads its input.
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 	return hex.EncodeToString(sum[:])
 }
 

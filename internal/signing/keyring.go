@@ -18,6 +18,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 
 	gojose "github.com/go-jose/go-jose/v4"
 
@@ -255,7 +256,7 @@ func (k *Keyring) Sign(ctx context.Context, alg string, typ Typ, claims any) (to
 		hdr = kk.hdrJWT
 	}
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(hdr)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
+	buf := make([]byte, 0, len(hdr)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(kk.sigLen()))
 	buf = append(buf, hdr...)
 	buf = enc.AppendEncode(buf, payload)
 	sig, err := kk.sign(k.opts.Rand, buf)
@@ -264,7 +265,7 @@ func (k *Keyring) Sign(ctx context.Context, alg string, typ Typ, claims any) (to
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
-	tok := string(buf)
+	tok := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is never written again
 	return tok, kk.rec.KID, nil
 }
 
@@ -283,6 +284,14 @@ func (k *Keyring) SignBytes(ctx context.Context, alg string, payload []byte) (si
 		return nil, "", fmt.Errorf("signing: %w", err)
 	}
 	return sig, kk.rec.KID, nil
+}
+
+// sigLen is the signature size of the key's algorithm, for sizing token buffers.
+func (kk *key) sigLen() int {
+	if pk, ok := kk.signer.Public().(*rsa.PublicKey); ok {
+		return pk.Size()
+	}
+	return 64 // ES256 r||s, Ed25519
 }
 
 // sign produces the JWS signature of the key's algorithm over input: RS256
