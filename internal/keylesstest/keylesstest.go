@@ -76,8 +76,8 @@ func StandardConfig(is *testissuer.Issuer) *config.Config {
 }
 
 // Start starts a test issuer and a server with cfg (StandardConfig when mutate is nil;
-// mutate may edit the standard config).
-func Start(t testing.TB, mutate func(*config.Config, *testissuer.Issuer)) *Fixture {
+// mutate may edit the standard config); opts may adjust the server options.
+func Start(t testing.TB, mutate func(*config.Config, *testissuer.Issuer), opts ...func(*server.Options)) *Fixture {
 	t.Helper()
 	is, err := testissuer.Start(testissuer.Options{Alg: "RS256", TLS: true})
 	if err != nil {
@@ -95,8 +95,11 @@ func Start(t testing.TB, mutate func(*config.Config, *testissuer.Issuer)) *Fixtu
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(context.Background(), server.Options{Config: cfg, DataDir: t.TempDir(), Listener: ln,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	so := server.Options{Config: cfg, DataDir: t.TempDir(), Listener: ln, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(&so)
+	}
+	srv, err := server.New(context.Background(), so)
 	if err != nil {
 		t.Fatal(err)
 	}

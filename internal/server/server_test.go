@@ -3,13 +3,18 @@ package server_test
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/keylessdev/keyless/internal/config"
 	"github.com/keylessdev/keyless/internal/jose"
 	"github.com/keylessdev/keyless/internal/keylesstest"
+	"github.com/keylessdev/keyless/internal/server"
 	"github.com/keylessdev/keyless/internal/testissuer"
 )
 
@@ -97,4 +102,74 @@ func TestSigningAlgRS256(t *testing.T) {
 	if _, jwks := get(t, f.URL+"/jwks"); !strings.Contains(jwks, `"kty":"RSA"`) {
 		t.Errorf("RSA key not published: %s", jwks)
 	}
+}
+
+// TestNoTokenInLogs: tokens and subject tokens never reach the server log or the audit
+// log, allowed or denied.
+func TestNoTokenInLogs(t *testing.T) {
+	t.Parallel()
+	var logBuf safeBuffer
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	f := keylesstest.Start(t, nil, func(o *server.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.AuditLog = auditPath
+	})
+	var secrets []string
+	good := f.GitHubToken(t, "acme", "app", nil)
+	bad := f.GitHubToken(t, "evil", "app", nil)
+	secrets = append(secrets, good, bad)
+	resp, body := f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(good).Encode(), "")
+	if resp.StatusCode != 200 {
+		t.Fatal(string(body))
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(body, &out)
+	secrets = append(secrets, out.AccessToken)
+	f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(bad).Encode(), "")
+	f.Post(t, "/v1/token", "application/x-www-form-urlencoded", "subject_token="+good+"&grant_type=nope", "")
+	resp, body = f.Post(t, "/v1/projects/-/serviceAccounts/"+keylesstest.SAEmail+":generateAccessToken", "application/json",
+		`{"scope":["https://www.googleapis.com/auth/cloud-platform"]}`, out.AccessToken)
+	if resp.StatusCode != 200 {
+		t.Fatal(string(body))
+	}
+	var sa struct{ AccessToken string }
+	_ = json.Unmarshal(body, &sa)
+	secrets = append(secrets, sa.AccessToken)
+	f.Post(t, "/v1/projects/-/serviceAccounts/"+keylesstest.OtherSAEmail+":generateAccessToken", "application/json", `{"scope":["x"]}`, sa.AccessToken)
+	f.Post(t, "/v1/introspect", "application/x-www-form-urlencoded", "token="+sa.AccessToken, "")
+
+	auditLog, err := os.ReadFile(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(auditLog), "\n"); n != 6 {
+		t.Errorf("audit log has %d lines for 6 requests", n)
+	}
+	for _, sec := range secrets {
+		sig := sec[strings.LastIndexByte(sec, '.')+1:]
+		for name, text := range map[string]string{"server log": logBuf.String(), "audit log": string(auditLog)} {
+			if strings.Contains(text, sig) {
+				t.Errorf("%s contains a token", name)
+			}
+		}
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
