@@ -23,6 +23,8 @@ type Fixture struct {
 	*server.Server
 	Issuer *testissuer.Issuer
 	Config *config.Config
+	// Client talks to the server; its idle connections close with the test.
+	Client *http.Client
 }
 
 // Standard names of the test federation.
@@ -109,7 +111,9 @@ func Start(t testing.TB, mutate func(*config.Config, *testissuer.Issuer), opts .
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return &Fixture{Server: srv, Issuer: is, Config: cfg}
+	client := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	return &Fixture{Server: srv, Issuer: is, Config: cfg, Client: client}
 }
 
 // GitHubToken mints a GitHub-shaped token for owner/repo with aud "keyless-test".
@@ -152,7 +156,7 @@ func (f *Fixture) Post(t testing.TB, path, ctype, body, bearer string) (*http.Re
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := f.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +68,7 @@ type Server struct {
 	log       *slog.Logger
 	stop      chan struct{}
 	done      chan struct{}
+	serving   atomic.Bool
 	opts      Options
 }
 
@@ -210,6 +212,7 @@ func (k keySources) Source(issuer string) oidc.KeySource { return k.c.Source(iss
 // Serve accepts requests until Shutdown. It also reloads signing keys periodically so
 // `keyless keys rotate` run against the same data directory takes effect.
 func (s *Server) Serve() error {
+	s.serving.Store(true)
 	go s.reloadKeys()
 	err := s.http.Serve(s.ln)
 	if errors.Is(err, http.ErrServerClosed) {
@@ -242,6 +245,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-s.stop:
 	default:
 		close(s.stop)
+	}
+	if s.serving.Load() {
+		<-s.done // the key reloader has stopped
 	}
 	s.closeResources()
 	return err

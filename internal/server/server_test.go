@@ -18,9 +18,9 @@ import (
 	"github.com/keylessdev/keyless/internal/testissuer"
 )
 
-func get(t *testing.T, url string) (int, string) {
+func get(t *testing.T, c *http.Client, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := c.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,19 +32,19 @@ func get(t *testing.T, url string) (int, string) {
 func TestDiscoveryJWKSMetrics(t *testing.T) {
 	t.Parallel()
 	f := keylesstest.Start(t, nil)
-	code, body := get(t, f.URL+"/.well-known/openid-configuration")
+	code, body := get(t, f.Client, f.URL+"/.well-known/openid-configuration")
 	var disc map[string]any
 	if code != 200 || json.Unmarshal([]byte(body), &disc) != nil || disc["issuer"] != f.URL || disc["jwks_uri"] != f.URL+"/jwks" {
 		t.Fatalf("discovery %d %s", code, body)
 	}
-	code, body = get(t, f.URL+"/jwks")
+	code, body = get(t, f.Client, f.URL+"/jwks")
 	if code != 200 || !strings.Contains(body, `"kty":"EC"`) || strings.Contains(body, `"d"`) {
 		t.Fatalf("jwks %d %s", code, body)
 	}
 	// One allowed and one denied exchange show up in the metrics.
 	f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(f.GitHubToken(t, "acme", "app", nil)).Encode(), "")
 	f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(f.GitHubToken(t, "evil", "app", nil)).Encode(), "")
-	_, body = get(t, f.URL+"/metrics")
+	_, body = get(t, f.Client, f.URL+"/metrics")
 	for _, want := range []string{
 		`keyless_decisions_total{dialect="google.sts",method="token",outcome="allow"`,
 		`outcome="deny",provider="projects/123456789012/locations/global/workloadIdentityPools/test-pool/providers/test-provider",reason="attribute_condition"`,
@@ -57,7 +57,7 @@ func TestDiscoveryJWKSMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	if code, _ := get(t, f.URL+"/healthz"); code != 200 {
+	if code, _ := get(t, f.Client, f.URL+"/healthz"); code != 200 {
 		t.Error("healthz")
 	}
 }
@@ -67,11 +67,11 @@ func TestDecisionLookup(t *testing.T) {
 	f := keylesstest.Start(t, nil)
 	resp, _ := f.Post(t, "/v1/token", "application/x-www-form-urlencoded", keylesstest.STSForm(f.GitHubToken(t, "evil", "app", nil)).Encode(), "")
 	id := resp.Header.Get("X-Keyless-Decision-Id")
-	code, body := get(t, f.URL+"/v1/decisions/"+id)
+	code, body := get(t, f.Client, f.URL+"/v1/decisions/"+id)
 	if code != 200 || !strings.Contains(body, `"stage":"attribute_condition"`) || !strings.Contains(body, "assertion.repository_owner == 'acme'") {
 		t.Fatalf("decision %d %s", code, body)
 	}
-	if code, _ := get(t, f.URL+"/v1/decisions/01NOSUCHDECISION0000000000"); code != 404 {
+	if code, _ := get(t, f.Client, f.URL+"/v1/decisions/01NOSUCHDECISION0000000000"); code != 404 {
 		t.Errorf("unknown decision: %d", code)
 	}
 }
@@ -99,7 +99,7 @@ func TestSigningAlgRS256(t *testing.T) {
 	if _, err := tok.Verify(f.Keys.PublicKeys(), []string{"RS256"}); err != nil {
 		t.Error(err)
 	}
-	if _, jwks := get(t, f.URL+"/jwks"); !strings.Contains(jwks, `"kty":"RSA"`) {
+	if _, jwks := get(t, f.Client, f.URL+"/jwks"); !strings.Contains(jwks, `"kty":"RSA"`) {
 		t.Errorf("RSA key not published: %s", jwks)
 	}
 }
