@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"crypto/x509"
@@ -171,6 +172,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	snap, probs := exchange.Compile(&cfg, keySources{s.JWKS})
 	if len(probs) > 0 {
 		return nil, probs
+	}
+	if err := recordConfig(ctx, st, opts.Config); err != nil {
+		return nil, err
 	}
 	eo := exchange.Options{Signer: s.Keys, Auditor: s.Audit, Now: opts.Now, Observer: m}
 	if sc := cfg.Server; sc != nil {
@@ -341,4 +345,25 @@ func (j *jwksCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(j.fetches, prometheus.CounterValue, float64(st.Fetches), st.Issuer)
 		ch <- prometheus.MustNewConstMetric(j.failures, prometheus.CounterValue, float64(st.Failures), st.Issuer)
 	}
+}
+
+// recordConfig stores the configuration being served as a new version when it differs
+// from the latest stored one, so the data directory holds the resources it served.
+func recordConfig(ctx context.Context, st store.Store, cfg *config.Config) error {
+	doc, err := config.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("record config: %w", err)
+	}
+	latest, err := st.LatestConfig(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("record config: %w", err)
+	case bytes.Equal(latest.Doc, doc):
+		return nil
+	}
+	if _, err := st.PutConfig(ctx, doc, latest.Version); err != nil {
+		return fmt.Errorf("record config: %w", err)
+	}
+	return nil
 }

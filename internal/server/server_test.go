@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -172,4 +173,16 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestConfigRecordedInStore(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, nil)
+	doc, err := f.Store.LatestConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Version != 1 || !strings.Contains(string(doc.Doc), keylesstest.PoolID) {
+		t.Errorf("stored config v%d:\n%s", doc.Version, doc.Doc)
+	}
 }
