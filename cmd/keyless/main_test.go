@@ -2,10 +2,12 @@ package main_test
 
 import (
 	"bufio"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,5 +181,70 @@ func TestDemoOnce(t *testing.T) {
 	}
 	if strings.Contains(string(out), "UNEXPECTED") {
 		t.Errorf("demo scenario misbehaved:\n%s", out)
+	}
+}
+
+func TestServeReloadsOnSIGHUP(t *testing.T) {
+	t.Parallel()
+	is, err := testissuer.Start(testissuer.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer is.Close()
+	cfg := keylesstest.StandardConfig(is)
+	cfgPath := writeConfig(t, cfg)
+	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--data", t.TempDir(), "--addr", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		t.Fatal("serve printed nothing")
+	}
+	base := strings.TrimPrefix(sc.Text(), "keyless listening on ")
+	exchange := func() int {
+		tok, err := is.Mint(map[string]any{"sub": "repo:acme/app:ref:refs/heads/main", "aud": "keyless-test", "repository": "acme/app", "repository_owner": "acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.PostForm(base+"/v1/token", keylesstest.STSForm(tok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := exchange(); got != 200 {
+		t.Fatalf("before reload: %d", got)
+	}
+	// A broken file is refused and the running configuration stays.
+	if err := os.WriteFile(cfgPath, []byte("google: {projects: [{projectId: x}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(500 * time.Millisecond)
+	if got := exchange(); got != 200 {
+		t.Fatalf("after a bad reload: %d, want the previous config still serving", got)
+	}
+	cfg.Google.Projects[0].WorkloadIdentityPools[0].Providers[0].AttributeCondition = "assertion.repository_owner == 'someone-else'"
+	b, err := config.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for exchange() != 400 {
+		if time.Now().After(deadline) {
+			t.Fatal("new condition not in force 10 s after SIGHUP")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,10 +90,19 @@ func serveCmd() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "keyless listening on %s\n", srv.URL)
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve() }()
-			select {
-			case err := <-errc:
-				return err
-			case <-cmd.Context().Done():
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+		wait:
+			for {
+				select {
+				case err := <-errc:
+					return err
+				case <-cmd.Context().Done():
+					break wait
+				case <-hup:
+					reload(cmd.Context(), srv, cfgPath)
+				}
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -311,8 +322,67 @@ func auditCmd() *cobra.Command {
 	query.Flags().StringVar(&outcome, "outcome", "", "allow, deny or error")
 	query.Flags().StringVar(&since, "since", "", "only events newer than this duration (e.g. 1h)")
 	query.Flags().IntVar(&limit, "limit", 100, "maximum events")
-	c.AddCommand(query)
+	tail := &cobra.Command{Use: "tail", Short: "Print audit events as they are committed, until interrupted",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := openStore(cmd.Context(), dataDir)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return tailAudit(cmd.Context(), st, cmd.OutOrStdout(), outcome, time.Second)
+		}}
+	tail.Flags().StringVar(&outcome, "outcome", "", "allow, deny or error")
+	c.AddCommand(query, tail)
 	return c
+}
+
+// tailAudit polls the store (SQLite in WAL mode lets it read while a server writes)
+// and prints each new event once. Events are ordered by decision time, but a slow
+// decision can commit after a faster, later one, so each poll looks back over a window
+// and skips ids already printed, rather than trusting a cursor.
+func tailAudit(ctx context.Context, st store.Store, out io.Writer, outcome string, every time.Duration) error {
+	const lookback = time.Minute
+	start := time.Now()
+	seen := map[string]time.Time{}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		since := now.Add(-lookback)
+		if since.Before(start) {
+			since = start
+		}
+		q := store.AuditQuery{Since: since, Outcome: outcome, Limit: store.MaxAuditLimit}
+		for {
+			recs, err := st.QueryAudit(ctx, q)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			for _, r := range recs {
+				if _, ok := seen[r.ID]; !ok {
+					seen[r.ID] = r.Time
+					fmt.Fprintln(out, string(r.Data))
+				}
+			}
+			if len(recs) < q.Limit {
+				break
+			}
+			q.AfterID = recs[len(recs)-1].ID
+		}
+		for id, at := range seen {
+			if at.Before(now.Add(-2 * lookback)) {
+				delete(seen, id)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // tuneGC raises the GC target when the operator has not set GOGC. keyless's live heap
@@ -323,5 +393,22 @@ func auditCmd() *cobra.Command {
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+}
+
+// reload re-reads the config file on SIGHUP; a bad file is reported and the running
+// configuration stays.
+func reload(ctx context.Context, srv *server.Server, path string) {
+	log := logger()
+	if path == "" {
+		log.Warn("SIGHUP ignored: serve was started without --config")
+		return
+	}
+	cfg, err := config.LoadWith(path, exchange.Check)
+	if err == nil {
+		err = srv.Reload(ctx, cfg)
+	}
+	if err != nil {
+		log.Error("configuration not reloaded; still serving the previous one", "err", err)
 	}
 }

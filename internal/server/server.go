@@ -367,3 +367,21 @@ func recordConfig(ctx context.Context, st store.Store, cfg *config.Config) error
 	}
 	return nil
 }
+
+// Reload compiles cfg and swaps it in atomically; requests in flight finish on the
+// snapshot they started with. The issuer stays what the server started with (tokens
+// already minted must keep verifying). On error nothing changes.
+func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
+	next := *cfg
+	next.Issuer = s.Engine.Issuer()
+	snap, probs := exchange.Compile(&next, keySources{s.JWKS})
+	if len(probs) > 0 {
+		return probs
+	}
+	if err := recordConfig(ctx, s.Store, cfg); err != nil {
+		return err
+	}
+	s.Engine.Swap(snap)
+	s.log.Info("configuration reloaded", "providers", len(snap.Providers()))
+	return nil
+}
