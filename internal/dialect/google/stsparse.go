@@ -41,6 +41,13 @@ func ParseSTSRequest(mediaType string, body []byte) (exchange.STSRequest, error)
 			}
 		}
 	}
+	// RFC 8693 delegation and resource indicators are not implemented; ignoring them
+	// would hand out a token whose meaning differs from what the client asked for.
+	for _, k := range []string{"actor_token", "actorToken", "actor_token_type", "actorTokenType", "resource"} {
+		if v, ok := fields[k]; ok && v != "" {
+			return exchange.STSRequest{}, fmt.Errorf("parameter %s is not supported", k)
+		}
+	}
 	req := exchange.STSRequest{
 		GrantType:          get("grant_type", "grantType"),
 		Audience:           fields["audience"],

@@ -30,6 +30,8 @@ func TestParseSTSRequestEncodings(t *testing.T) {
 		{name: "json number", ctype: "application/json", body: `{"audience":1}`, wantErr: "must be a string"},
 		{name: "text/plain", ctype: "text/plain", body: "grant_type=g", wantErr: "unsupported content type"},
 		{name: "options not json", ctype: "application/x-www-form-urlencoded", body: "options=%7Bnope", wantErr: "options"},
+		{name: "actor token", ctype: "application/x-www-form-urlencoded", body: "grant_type=g&actor_token=x&actor_token_type=t", wantErr: "not supported"},
+		{name: "resource", ctype: "application/json", body: `{"grantType":"g","resource":"https://api"}`, wantErr: "not supported"},
 		{name: "bad escape", ctype: "application/x-www-form-urlencoded", body: "grant_type=%zz", wantErr: "malformed"},
 	}
 	for _, tc := range cases {
