@@ -216,7 +216,7 @@ func TestParseBillionLaughs(t *testing.T) {
 	doc = lines[1] + lines[0] + "\n"
 	start := time.Now()
 	_, ps := Parse([]byte(doc), "lol.yaml")
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
+	if elapsed := time.Since(start); elapsed > 20*time.Second {
 		t.Fatalf("took %v", elapsed)
 	}
 	found := false
@@ -245,7 +245,7 @@ func TestParseSelfReferentialAlias(t *testing.T) {
 	src := "aws:\n  accounts:\n  - roles:\n    - assumeRolePolicyDocument: &x {a: [*x]}\n"
 	start := time.Now()
 	_, ps := Parse([]byte(src), "f")
-	if time.Since(start) > time.Second {
+	if time.Since(start) > 10*time.Second {
 		t.Fatal("slow")
 	}
 	if len(ps) != 1 || !strings.Contains(ps[0].Message, "nested more than 64 levels deep") {
@@ -356,7 +356,7 @@ func TestParseHostileSizes(t *testing.T) {
 	key := strings.Repeat("k", 1<<20)
 	start := time.Now()
 	_, ps := Parse([]byte(`{"`+key+`": 1}`), "f")
-	if time.Since(start) > 2*time.Second {
+	if time.Since(start) > 10*time.Second {
 		t.Fatal("slow")
 	}
 	if len(ps) != 1 || len(ps[0].Message) > 500 || !strings.Contains(ps[0].Message, "…") {
