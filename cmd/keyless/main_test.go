@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bufio"
+	"encoding/pem"
 	"net/http"
 	"os"
 	"os/exec"
@@ -246,5 +247,41 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 			t.Fatal("new condition not in force 10 s after SIGHUP")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestExplainDiscoversIssuerKeys: offline explain fetches an issuer's keys through
+// discovery with the same trust settings as serve (issuerCAFile, allowPrivateIssuers).
+func TestExplainDiscoversIssuerKeys(t *testing.T) {
+	t.Parallel()
+	is, err := testissuer.Start(testissuer.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer is.Close()
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "issuer-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: is.Certificate()}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := keylesstest.StandardConfig(is)
+	cfg.Google.Projects[0].WorkloadIdentityPools[0].Providers[0].OIDC.JWKSJSON = ""
+	cfg.Server = &config.Server{IssuerCAFile: caFile, AllowPrivateIssuers: true}
+	cfgPath := writeConfig(t, cfg)
+	tok, err := is.Mint(map[string]any{"sub": "repo:acme/app:ref:refs/heads/main", "aud": "keyless-test", "repository": "acme/app", "repository_owner": "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokFile := filepath.Join(dir, "tok.jwt")
+	if err := os.WriteFile(tokFile, []byte(tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prov := strings.TrimPrefix(keylesstest.Audience(), "//iam.googleapis.com/")
+	out, err := exec.Command(bin, "explain", "--config", cfgPath, "--provider", prov, "--subject-token", tokFile).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "result: allowed") {
+		t.Fatalf("explain with discovery: %v\n%s", err, out)
+	}
+	if is.Fetches.Load() == 0 {
+		t.Error("the issuer's JWKS was never fetched")
 	}
 }

@@ -215,9 +215,9 @@ func explainOffline(ctx context.Context, out io.Writer, cfgPath, provider, token
 	if err != nil {
 		return err
 	}
-	jo := jwks.Options{}
-	if cfg.Server != nil {
-		jo.AllowPrivateNetworks, jo.AllowInsecureHTTP = cfg.Server.AllowPrivateIssuers, cfg.Server.AllowInsecureHTTPIssuers
+	jo, err := server.JWKSOptions(cfg.Server, nil, nil)
+	if err != nil {
+		return err
 	}
 	cache := jwks.New(jo)
 	if cfg.Issuer == "" {

@@ -147,24 +147,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	metrics.GaugeFunc(s.Registry, "keyless_audit_queue_depth", "Audit events waiting for their group commit.",
 		func() float64 { return float64(s.Audit.QueueDepth()) })
 
-	jo := jwks.Options{Logger: opts.Logger, Now: opts.Now}
-	if sc := cfg.Server; sc != nil {
-		jo.AllowPrivateNetworks = sc.AllowPrivateIssuers
-		jo.AllowInsecureHTTP = sc.AllowInsecureHTTPIssuers
-		if sc.IssuerCAFile != "" {
-			pem, err := os.ReadFile(sc.IssuerCAFile)
-			if err != nil {
-				return nil, fmt.Errorf("server.issuerCAFile: %w", err)
-			}
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("server.issuerCAFile %s: no PEM certificates", sc.IssuerCAFile)
-			}
-			jo.RootCAs = pool
-		}
+	jo, err := JWKSOptions(cfg.Server, opts.Logger, opts.Now)
+	if err != nil {
+		return nil, err
 	}
 	s.JWKS = jwks.New(jo)
 	registerJWKSMetrics(s.Registry, s.JWKS)
@@ -384,4 +369,30 @@ func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
 	s.Engine.Swap(snap)
 	s.log.Info("configuration reloaded", "providers", len(snap.Providers()))
 	return nil
+}
+
+// JWKSOptions turns the config's issuer-trust settings into JWKS cache options, for the
+// server and for `keyless explain`, which fetches issuer keys the same way.
+func JWKSOptions(sc *config.Server, logger *slog.Logger, now func() time.Time) (jwks.Options, error) {
+	jo := jwks.Options{Logger: logger, Now: now}
+	if sc == nil {
+		return jo, nil
+	}
+	jo.AllowPrivateNetworks = sc.AllowPrivateIssuers
+	jo.AllowInsecureHTTP = sc.AllowInsecureHTTPIssuers
+	if sc.IssuerCAFile != "" {
+		pem, err := os.ReadFile(sc.IssuerCAFile)
+		if err != nil {
+			return jo, fmt.Errorf("server.issuerCAFile: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return jo, fmt.Errorf("server.issuerCAFile %s: no PEM certificates", sc.IssuerCAFile)
+		}
+		jo.RootCAs = pool
+	}
+	return jo, nil
 }
