@@ -18,6 +18,8 @@ type Metrics struct {
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	subjects  *prometheus.GaugeVec
+	commitN   prometheus.Histogram
+	commitDur prometheus.Histogram
 
 	mu   sync.Mutex
 	seen map[string]map[string]struct{}
@@ -39,9 +41,19 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "keyless_distinct_subjects",
 			Help: "Distinct google.subject values seen per provider since start (capped); a fast-growing count signals subject churn.",
 		}, []string{"provider"}),
+		commitN: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "keyless_audit_commit_events",
+			Help:    "Audit events per group commit (events sharing one fsync).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+		}),
+		commitDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "keyless_audit_commit_duration_seconds",
+			Help:    "Latency of one audit group commit, fsync included.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .5},
+		}),
 		seen: map[string]map[string]struct{}{},
 	}
-	reg.MustRegister(m.decisions, m.latency, m.subjects)
+	reg.MustRegister(m.decisions, m.latency, m.subjects, m.commitN, m.commitDur)
 	return m
 }
 
@@ -49,6 +61,12 @@ func New(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) Decision(dialect, method, provider, outcome, reason string, d time.Duration) {
 	m.decisions.WithLabelValues(dialect, method, provider, outcome, reason).Inc()
 	m.latency.WithLabelValues(dialect, method, outcome).Observe(d.Seconds())
+}
+
+// AuditCommit records one audit group commit (audit.WriterOptions.OnCommit).
+func (m *Metrics) AuditCommit(n int, d time.Duration) {
+	m.commitN.Observe(float64(n))
+	m.commitDur.Observe(d.Seconds())
 }
 
 // Subject records a subject seen for provider.

@@ -143,7 +143,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.Registry = prometheus.NewRegistry()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(s.Registry)
-	s.Audit = audit.NewWriter(audit.WriterOptions{Store: st, Sink: sink, Logger: opts.Logger})
+	s.Audit = audit.NewWriter(audit.WriterOptions{Store: st, Sink: sink, Logger: opts.Logger, OnCommit: m.AuditCommit})
 	metrics.GaugeFunc(s.Registry, "keyless_audit_queue_depth", "Audit events waiting for their group commit.",
 		func() float64 { return float64(s.Audit.QueueDepth()) })
 

@@ -52,6 +52,8 @@ func TestDiscoveryJWKSMetrics(t *testing.T) {
 		"keyless_decision_duration_seconds_bucket",
 		"keyless_distinct_subjects",
 		"keyless_audit_queue_depth",
+		"keyless_audit_commit_events_bucket",
+		"keyless_audit_commit_duration_seconds_bucket",
 		"process_cpu_seconds_total",
 	} {
 		if !strings.Contains(body, want) {
