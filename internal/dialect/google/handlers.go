@@ -11,7 +11,6 @@ import (
 
 	"github.com/keylessdev/keyless/internal/exchange"
 	"github.com/keylessdev/keyless/internal/httpx"
-	"github.com/keylessdev/keyless/internal/iam"
 )
 
 // Handler serves the Google dialect over an Engine.
@@ -267,5 +266,3 @@ func reasonFor(e *exchange.Error) string {
 func allowedLocations(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"locations": []string{}, "encodedLocations": "0x0"})
 }
-
-var _ = iam.PermGetAccessToken
