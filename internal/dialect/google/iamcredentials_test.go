@@ -203,3 +203,39 @@ func TestSignBlobAndJwt(t *testing.T) {
 		t.Errorf("signJwt with exp beyond 12h: %d", resp.StatusCode)
 	}
 }
+
+func TestScopeAndIntrospection(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, nil)
+	form := keylesstest.STSForm(f.GitHubToken(t, "acme", "app", nil))
+	form.Set("scope", "openid https://www.googleapis.com/auth/userinfo.email")
+	resp, body := f.Post(t, "/v1/token", "application/x-www-form-urlencoded", form.Encode(), "")
+	if resp.StatusCode != 200 {
+		t.Fatal(string(body))
+	}
+	var out struct{ AccessToken string `json:"access_token"` }
+	_ = json.Unmarshal(body, &out)
+	resp, body = f.Post(t, iamPath(keylesstest.SAEmail, "generateAccessToken"), "application/json", `{"scope":["x"]}`, out.AccessToken)
+	var e googleErr
+	_ = json.Unmarshal(body, &e)
+	if resp.StatusCode != 403 || !strings.Contains(e.Error.Message, "insufficient authentication scopes") {
+		t.Errorf("federated token without cloud-platform/iam scope: %d %s", resp.StatusCode, body)
+	}
+	// Introspection: the federated token is active and names its principal; garbage is
+	// inactive (not an error).
+	resp, body = f.Post(t, "/v1/introspect", "application/x-www-form-urlencoded", "token="+out.AccessToken+"&token_type_hint=urn:ietf:params:oauth:token-type:access_token", "")
+	var info map[string]any
+	_ = json.Unmarshal(body, &info)
+	if resp.StatusCode != 200 || info["active"] != true || !strings.HasPrefix(info["username"].(string), "principal://") {
+		t.Errorf("introspect active: %d %s", resp.StatusCode, body)
+	}
+	if _, ok := info["exp"].(string); !ok {
+		t.Errorf("introspect exp should be an int64-as-string: %s", body)
+	}
+	for _, tok := range []string{"garbage", f.GitHubToken(t, "acme", "app", nil)} {
+		resp, body = f.Post(t, "/v1/introspect", "application/x-www-form-urlencoded", "token="+tok, "")
+		if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != `{"active":false}` {
+			t.Errorf("introspect inactive: %d %s", resp.StatusCode, body)
+		}
+	}
+}
