@@ -46,6 +46,49 @@ func writeConfig(t *testing.T, cfg *config.Config) string {
 	return p
 }
 
+// issuer starts a TLS test issuer for the test.
+func issuer(t *testing.T) *testissuer.Issuer {
+	t.Helper()
+	is, err := testissuer.Start(testissuer.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(is.Close)
+	return is
+}
+
+// startServe runs `keyless serve --config cfgPath` and returns its base URL and process.
+func startServe(t *testing.T, cfgPath string) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--data", t.TempDir(), "--addr", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	select {
+	case line := <-lines:
+		if !strings.HasPrefix(line, "keyless listening on http://127.0.0.1:") {
+			t.Fatalf("first line %q", line)
+		}
+		return strings.TrimPrefix(line, "keyless listening on "), cmd
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve printed nothing")
+	}
+	return "", nil
+}
+
 func TestServeRefusesBadConfig(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "bad.yaml")
@@ -77,11 +120,7 @@ func TestServeRefusesBadConfig(t *testing.T) {
 
 func TestServeRefusesBadCEL(t *testing.T) {
 	t.Parallel()
-	is, err := testissuer.Start(testissuer.Options{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer is.Close()
+	is := issuer(t)
 	cfg := keylesstest.StandardConfig(is)
 	cfg.Google.Projects[0].WorkloadIdentityPools[0].Providers[0].AttributeCondition = "assertions.repository_owner == 'acme'"
 	out, err := exec.Command(bin, "serve", "--config", writeConfig(t, cfg), "--data", t.TempDir(), "--addr", "127.0.0.1:0").CombinedOutput()
@@ -92,38 +131,9 @@ func TestServeRefusesBadCEL(t *testing.T) {
 
 func TestServeAndExplain(t *testing.T) {
 	t.Parallel()
-	is, err := testissuer.Start(testissuer.Options{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer is.Close()
+	is := issuer(t)
 	cfgPath := writeConfig(t, keylesstest.StandardConfig(is))
-	data := t.TempDir()
-	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--data", data, "--addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	var line string
-	select {
-	case line = <-lines:
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve printed nothing")
-	}
-	if !strings.HasPrefix(line, "keyless listening on http://127.0.0.1:") {
-		t.Fatalf("first line %q", line)
-	}
+	startServe(t, cfgPath)
 
 	// Offline explain: allowed and denied, with exit codes.
 	tokFile := filepath.Join(t.TempDir(), "tok.jwt")
@@ -187,27 +197,10 @@ func TestDemoOnce(t *testing.T) {
 
 func TestServeReloadsOnSIGHUP(t *testing.T) {
 	t.Parallel()
-	is, err := testissuer.Start(testissuer.Options{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer is.Close()
+	is := issuer(t)
 	cfg := keylesstest.StandardConfig(is)
 	cfgPath := writeConfig(t, cfg)
-	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--data", t.TempDir(), "--addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() {
-		t.Fatal("serve printed nothing")
-	}
-	base := strings.TrimPrefix(sc.Text(), "keyless listening on ")
+	base, cmd := startServe(t, cfgPath)
 	exchange := func() int {
 		tok, err := is.Mint(map[string]any{"sub": "repo:acme/app:ref:refs/heads/main", "aud": "keyless-test", "repository": "acme/app", "repository_owner": "acme"})
 		if err != nil {
@@ -254,11 +247,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 // discovery with the same trust settings as serve (issuerCAFile, allowPrivateIssuers).
 func TestExplainDiscoversIssuerKeys(t *testing.T) {
 	t.Parallel()
-	is, err := testissuer.Start(testissuer.Options{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer is.Close()
+	is := issuer(t)
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "issuer-ca.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: is.Certificate()}), 0o600); err != nil {

@@ -213,7 +213,9 @@ func TestScopeAndIntrospection(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatal(string(body))
 	}
-	var out struct{ AccessToken string `json:"access_token"` }
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
 	_ = json.Unmarshal(body, &out)
 	resp, body = f.Post(t, iamPath(keylesstest.SAEmail, "generateAccessToken"), "application/json", `{"scope":["x"]}`, out.AccessToken)
 	var e googleErr
