@@ -22,10 +22,15 @@ type Auditor interface {
 }
 
 // Signer mints keyless's own tokens (implemented by *signing.Keyring).
+// Keys have an owner: "" is keyless's issuer; a service account's unique id is that
+// account (signBlob and signJwt), so an account's signature never verifies as a
+// keyless token.
 type Signer interface {
 	Sign(ctx context.Context, alg string, typ signing.Typ, claims any) (token, kid string, err error)
-	SignBytes(ctx context.Context, alg string, payload []byte) (sig []byte, kid string, err error)
+	SignAs(ctx context.Context, owner, alg string, typ signing.Typ, claims any) (token, kid string, err error)
+	SignBytesAs(ctx context.Context, owner, alg string, payload []byte) (sig []byte, kid string, err error)
 	PublicKeys() *jose.KeySet
+	OwnerJWKS(owner string) []byte
 }
 
 // Observer receives decision outcomes for metrics. Optional.
@@ -157,4 +162,15 @@ func (e *Engine) Reject(ctx context.Context, meta Meta, derr *Error) *Error {
 // NewRequestError builds an invalid_request-class error for dialect parsers.
 func NewRequestError(stage, public, detail string) *Error {
 	return deny(CodeInvalidRequest, stage, public, detail)
+}
+
+// ServiceAccountJWKS returns the JWKS of a service account's own keys (what its
+// signBlob and signJwt results verify with), like Google's
+// /service_accounts/v1/metadata/jwk/EMAIL. ok is false for unknown accounts.
+func (e *Engine) ServiceAccountJWKS(emailOrID string) (jwks []byte, ok bool) {
+	sa := e.snap.Load().ServiceAccount(emailOrID)
+	if sa == nil || e.opts.Signer == nil {
+		return nil, false
+	}
+	return e.opts.Signer.OwnerJWKS(sa.UniqueID), true
 }

@@ -270,11 +270,13 @@ func (e *Engine) impersonate(ctx context.Context, snap *Snapshot, req Impersonat
 			return nil, deny(CodeInvalidArgument, "payload", "Payload must be a JSON object of claims with a valid exp.", err.Error())
 		}
 		var tok string
-		tok, res.KeyID, mintErr = e.opts.Signer.Sign(ctx, signing.RS256, signing.TypIDToken, payload)
+		// The account's own key, never the issuer's: a signJwt payload may claim any iss,
+		// and must not verify against keyless's JWKS.
+		tok, res.KeyID, mintErr = e.opts.Signer.SignAs(ctx, sa.UniqueID, signing.RS256, signing.TypIDToken, payload)
 		res.Signed = []byte(tok)
 		ev.IssuedTokenSHA256 = audit.TokenHash(tok)
 	case "signBlob":
-		res.Signed, res.KeyID, mintErr = e.opts.Signer.SignBytes(ctx, signing.RS256, req.Payload)
+		res.Signed, res.KeyID, mintErr = e.opts.Signer.SignBytesAs(ctx, sa.UniqueID, signing.RS256, req.Payload)
 	}
 	if mintErr != nil {
 		tr.fail("mint", "", nil, "signing failed: %v", mintErr)

@@ -46,15 +46,28 @@ type Options struct {
 }
 
 // Keyring holds the active and published keys. Safe for concurrent use.
+//
+// Keys have an owner: "" for keyless's own issuer keys, published in its JWKS and used
+// for every token keyless mints; or a service account's unique id for the keys that
+// account's signBlob and signJwt use, published only under that account. An account's
+// key can therefore never sign something that verifies as a keyless token.
 type Keyring struct {
 	st   store.Store
 	opts Options
 
+	genMu sync.Mutex // serializes key generation, so a first use creates one key
+
 	mu     sync.RWMutex
-	active map[string]*key // alg -> active key
-	all    []*key          // every published key
-	jwks   []byte          // cached JWKS document
-	pubSet *jose.KeySet    // for verifying keyless's own tokens
+	active map[slot]*key     // active signing key per owner and algorithm
+	all    []*key            // every published key, all owners
+	sets   map[string]*owned // per owner: public keys and JWKS document
+}
+
+type slot struct{ owner, alg string }
+
+type owned struct {
+	set  *jose.KeySet
+	jwks []byte
 }
 
 type key struct {
@@ -80,7 +93,7 @@ func Open(ctx context.Context, st store.Store, opts Options) (*Keyring, error) {
 	if err := k.Reload(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := k.ensure(ctx, ES256); err != nil {
+	if _, err := k.ensure(ctx, "", ES256); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -93,7 +106,7 @@ func (k *Keyring) Reload(ctx context.Context) error {
 		return fmt.Errorf("signing: load keys: %w", err)
 	}
 	now := k.opts.Now()
-	active := map[string]*key{}
+	active := map[slot]*key{}
 	var all []*key
 	sort.Slice(recs, func(i, j int) bool { return recs[i].ActivateAt.Before(recs[j].ActivateAt) })
 	for _, r := range recs {
@@ -106,31 +119,36 @@ func (k *Keyring) Reload(ctx context.Context) error {
 		}
 		all = append(all, kk)
 		if r.RetireAt == nil && !now.Before(r.ActivateAt) {
-			active[r.Alg] = kk // the latest activated wins (sorted ascending)
+			active[slot{r.Owner, r.Alg}] = kk // the latest activated wins (sorted ascending)
 		}
 	}
 	return k.install(active, all)
 }
 
-func (k *Keyring) install(active map[string]*key, all []*key) error {
-	var pub jose.KeySet
-	var doc struct {
-		Keys []gojose.JSONWebKey `json:"keys"`
-	}
+func (k *Keyring) install(active map[slot]*key, all []*key) error {
+	byOwner := map[string][]*key{"": nil}
 	for _, kk := range all {
-		pk := kk.signer.Public()
-		pub.Keys = append(pub.Keys, jose.Key{KID: kk.rec.KID, Alg: kk.rec.Alg, Public: pk})
-		doc.Keys = append(doc.Keys, gojose.JSONWebKey{Key: pk, KeyID: kk.rec.KID, Algorithm: kk.rec.Alg, Use: "sig"})
+		byOwner[kk.rec.Owner] = append(byOwner[kk.rec.Owner], kk)
 	}
-	if doc.Keys == nil {
-		doc.Keys = []gojose.JSONWebKey{}
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return fmt.Errorf("signing: jwks: %w", err)
+	sets := make(map[string]*owned, len(byOwner))
+	for owner, keys := range byOwner {
+		var pub jose.KeySet
+		doc := struct {
+			Keys []gojose.JSONWebKey `json:"keys"`
+		}{Keys: []gojose.JSONWebKey{}}
+		for _, kk := range keys {
+			pk := kk.signer.Public()
+			pub.Keys = append(pub.Keys, jose.Key{KID: kk.rec.KID, Alg: kk.rec.Alg, Public: pk})
+			doc.Keys = append(doc.Keys, gojose.JSONWebKey{Key: pk, KeyID: kk.rec.KID, Algorithm: kk.rec.Alg, Use: "sig"})
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return fmt.Errorf("signing: jwks: %w", err)
+		}
+		sets[owner] = &owned{set: &pub, jwks: b}
 	}
 	k.mu.Lock()
-	k.active, k.all, k.jwks, k.pubSet = active, all, b, &pub
+	k.active, k.all, k.sets = active, all, sets
 	k.mu.Unlock()
 	return nil
 }
@@ -163,25 +181,40 @@ func loadKey(r store.SigningKey) (*key, error) {
 	return &key{rec: r, signer: s, hdrAT: at, hdrJWT: id}, nil
 }
 
-// ensure returns the active key for alg, generating and persisting one when absent.
-func (k *Keyring) ensure(ctx context.Context, alg string) (*key, error) {
-	k.mu.RLock()
-	kk := k.active[alg]
-	k.mu.RUnlock()
-	if kk != nil {
+// ensure returns owner's active key for alg, generating and persisting one when absent.
+func (k *Keyring) ensure(ctx context.Context, owner, alg string) (*key, error) {
+	if kk := k.activeKey(owner, alg); kk != nil {
 		return kk, nil
 	}
-	if _, err := k.Rotate(ctx, alg); err != nil {
+	k.genMu.Lock()
+	defer k.genMu.Unlock()
+	if kk := k.activeKey(owner, alg); kk != nil {
+		return kk, nil // another caller generated it meanwhile
+	}
+	if _, err := k.rotate(ctx, owner, alg); err != nil {
 		return nil, err
 	}
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.active[alg], nil
+	if kk := k.activeKey(owner, alg); kk != nil {
+		return kk, nil
+	}
+	return nil, fmt.Errorf("signing: no active %s key after generating one", alg)
 }
 
-// Rotate creates a new active key for alg; the previous active key is retired and stays
-// published for the overlap. It returns the new kid.
+func (k *Keyring) activeKey(owner, alg string) *key {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.active[slot{owner, alg}]
+}
+
+// Rotate creates a new active issuer key for alg; the previous active key is retired
+// and stays published for the overlap. It returns the new kid.
 func (k *Keyring) Rotate(ctx context.Context, alg string) (string, error) {
+	k.genMu.Lock()
+	defer k.genMu.Unlock()
+	return k.rotate(ctx, "", alg)
+}
+
+func (k *Keyring) rotate(ctx context.Context, owner, alg string) (string, error) {
 	priv, err := generate(alg, k.opts.Rand)
 	if err != nil {
 		return "", err
@@ -197,10 +230,8 @@ func (k *Keyring) Rotate(ctx context.Context, alg string) (string, error) {
 	}
 	sum := sha256.Sum256(pubDER)
 	kid := base64.RawURLEncoding.EncodeToString(sum[:12])
-	rec := store.SigningKey{KID: kid, Alg: alg, PrivateKey: der, CreatedAt: now, ActivateAt: now}
-	k.mu.RLock()
-	prev := k.active[alg]
-	k.mu.RUnlock()
+	rec := store.SigningKey{KID: kid, Owner: owner, Alg: alg, PrivateKey: der, CreatedAt: now, ActivateAt: now}
+	prev := k.activeKey(owner, alg)
 	if err := k.st.PutSigningKey(ctx, rec); err != nil {
 		return "", fmt.Errorf("signing: store key: %w", err)
 	}
@@ -238,9 +269,15 @@ const (
 	TypIDToken
 )
 
-// Sign serializes claims and signs them with the active key for alg.
+// Sign serializes claims and signs them with the active issuer key for alg.
 func (k *Keyring) Sign(ctx context.Context, alg string, typ Typ, claims any) (token, kid string, err error) {
-	kk, err := k.ensure(ctx, alg)
+	return k.SignAs(ctx, "", alg, typ, claims)
+}
+
+// SignAs is Sign with owner's key ("" is the issuer; a service account's unique id is
+// that account, whose key is created on first use).
+func (k *Keyring) SignAs(ctx context.Context, owner, alg string, typ Typ, claims any) (token, kid string, err error) {
+	kk, err := k.ensure(ctx, owner, alg)
 	if err != nil {
 		return "", "", err
 	}
@@ -272,7 +309,12 @@ func (k *Keyring) Sign(ctx context.Context, alg string, typ Typ, claims any) (to
 // SignBytes signs payload with the active key for alg as JWS would (RS256: RSASSA-PKCS1-v1_5
 // SHA-256; ES256: r||s), as IAM Credentials signBlob does.
 func (k *Keyring) SignBytes(ctx context.Context, alg string, payload []byte) (sig []byte, kid string, err error) {
-	kk, err := k.ensure(ctx, alg)
+	return k.SignBytesAs(ctx, "", alg, payload)
+}
+
+// SignBytesAs is SignBytes with owner's key (see SignAs).
+func (k *Keyring) SignBytesAs(ctx context.Context, owner, alg string, payload []byte) (sig []byte, kid string, err error) {
+	kk, err := k.ensure(ctx, owner, alg)
 	if err != nil {
 		return nil, "", err
 	}
@@ -321,23 +363,36 @@ func (kk *key) sign(r io.Reader, input []byte) ([]byte, error) {
 	return nil, ErrUnsupportedAlg
 }
 
-// JWKS returns the published JWKS document.
-func (k *Keyring) JWKS() []byte {
+// JWKS returns keyless's published JWKS document (issuer keys only).
+func (k *Keyring) JWKS() []byte { return k.OwnerJWKS("") }
+
+// PublicKeys returns the issuer keys, for verifying keyless's own tokens.
+func (k *Keyring) PublicKeys() *jose.KeySet { return k.OwnerKeys("") }
+
+// OwnerJWKS returns the JWKS document of owner's keys (empty set when it has none).
+func (k *Keyring) OwnerJWKS(owner string) []byte {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	return k.jwks
+	if o := k.sets[owner]; o != nil {
+		return o.jwks
+	}
+	return []byte(`{"keys":[]}`)
 }
 
-// PublicKeys returns the published keys for verifying keyless's own tokens.
-func (k *Keyring) PublicKeys() *jose.KeySet {
+// OwnerKeys returns owner's published public keys.
+func (k *Keyring) OwnerKeys(owner string) *jose.KeySet {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	return k.pubSet
+	if o := k.sets[owner]; o != nil {
+		return o.set
+	}
+	return &jose.KeySet{}
 }
 
 // Info describes one key for `keyless keys list`.
 type Info struct {
 	KID       string     `json:"kid"`
+	Owner     string     `json:"owner,omitempty"`
 	Alg       string     `json:"alg"`
 	Active    bool       `json:"active"`
 	CreatedAt time.Time  `json:"createdAt"`
@@ -351,7 +406,7 @@ func (k *Keyring) List() []Info {
 	defer k.mu.RUnlock()
 	var out []Info
 	for _, kk := range k.all {
-		out = append(out, Info{KID: kk.rec.KID, Alg: kk.rec.Alg, Active: k.active[kk.rec.Alg] == kk,
+		out = append(out, Info{KID: kk.rec.KID, Owner: kk.rec.Owner, Alg: kk.rec.Alg, Active: k.active[slot{kk.rec.Owner, kk.rec.Alg}] == kk,
 			CreatedAt: kk.rec.CreatedAt, RetireAt: kk.rec.RetireAt, RemoveAt: kk.rec.RemoveAt})
 	}
 	return out

@@ -31,7 +31,11 @@ const (
 // the JWKS until RemoveAt, so verifiers holding tokens it signed keep working
 // through the overlap.
 type SigningKey struct {
-	KID        string
+	KID string
+	// Owner is "" for keyless's own issuer keys (published in its JWKS), or a service
+	// account's unique id for that account's keys (signBlob, signJwt), which are
+	// published only under the account. Immutable.
+	Owner      string
 	Alg        string // ES256 | RS256 | EdDSA
 	PrivateKey []byte // PKCS#8 DER; secret: never log it
 	CreatedAt  time.Time

@@ -25,6 +25,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/projects/{project}/serviceAccounts/{rest}", h.iamCredentials)
 	mux.HandleFunc("GET /v1/projects/{project}/serviceAccounts/{sa}/allowedLocations", allowedLocations)
 	mux.HandleFunc("GET /v1/projects/{project}/locations/global/workloadIdentityPools/{pool}/allowedLocations", allowedLocations)
+	mux.HandleFunc("GET /service_accounts/v1/metadata/jwk/{sa}", h.serviceAccountJWKS)
 }
 
 func meta(r *http.Request, dialect, method string) exchange.Meta {
@@ -265,4 +266,17 @@ func reasonFor(e *exchange.Error) string {
 // places no regional restriction.
 func allowedLocations(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"locations": []string{}, "encodedLocations": "0x0"})
+}
+
+// serviceAccountJWKS publishes a service account's public keys (those its signBlob and
+// signJwt use) at Google's path; public, as Google's is.
+func (h *Handler) serviceAccountJWKS(w http.ResponseWriter, r *http.Request) {
+	jwks, ok := h.Engine.ServiceAccountJWKS(r.PathValue("sa"))
+	if !ok {
+		writeGoogleError(w, &exchange.Error{Code: exchange.CodeNotFound, Public: "Not found."})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(jwks)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -166,6 +167,19 @@ func TestSignBlobAndJwt(t *testing.T) {
 		*b = append(*b, config.Binding{Role: "roles/iam.serviceAccountTokenCreator", Members: []string{keylesstest.PrincipalSet() + "/attribute.repository/acme/app"}})
 	})
 	fed := federated(t, f, "acme", "app")
+	saKeys := func(email string) *jose.KeySet {
+		resp, err := f.Client.Get(f.URL + "/service_accounts/v1/metadata/jwk/" + email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		set, dropped, err := jose.ParseKeySet(b)
+		if resp.StatusCode != 200 || err != nil || len(dropped) > 0 {
+			t.Fatalf("SA JWKS %d %s: %v %v", resp.StatusCode, b, err, dropped)
+		}
+		return set
+	}
 	resp, b := f.Post(t, iamPath(keylesstest.SAEmail, "signBlob"), "application/json", `{"payload":"aGVsbG8K"}`, fed)
 	if resp.StatusCode != 200 {
 		t.Fatalf("signBlob %d %s", resp.StatusCode, b)
@@ -176,16 +190,24 @@ func TestSignBlobAndJwt(t *testing.T) {
 	if err != nil || sb.KeyID == "" {
 		t.Fatalf("signBlob response %s", b)
 	}
-	var key jose.Key
-	for _, k := range f.Keys.PublicKeys().Keys {
-		if k.KID == sb.KeyID {
-			key = k
-		}
+	keys := saKeys(keylesstest.SAEmail).Find(sb.KeyID)
+	if len(keys) != 1 {
+		t.Fatalf("signBlob key %s not published under the service account", sb.KeyID)
 	}
-	if err := jose.VerifySignature("RS256", key.Public, []byte("hello\n"), sig); err != nil {
-		t.Errorf("signBlob signature does not verify with the published key: %v", err)
+	if err := jose.VerifySignature("RS256", keys[0].Public, []byte("hello\n"), sig); err != nil {
+		t.Errorf("signBlob signature does not verify with the account's key: %v", err)
 	}
-	resp, b = f.Post(t, iamPath(keylesstest.SAEmail, "signJwt"), "application/json", `{"payload":"{\"sub\":\"x\",\"aud\":\"y\"}\n"}`, fed)
+	if len(f.Keys.PublicKeys().Find(sb.KeyID)) != 0 {
+		t.Error("a service account's key is published in keyless's issuer JWKS")
+	}
+	if len(saKeys(keylesstest.OtherSAEmail).Keys) != 0 {
+		t.Error("another account publishes keys it never used")
+	}
+
+	// signJwt: a payload claiming keyless's issuer must not verify as a keyless token.
+	payload, _ := json.Marshal(map[string]any{"iss": f.Engine.Issuer(), "sub": "admin", "aud": "https://svc.example"})
+	body, _ := json.Marshal(map[string]string{"payload": string(payload)})
+	resp, b = f.Post(t, iamPath(keylesstest.SAEmail, "signJwt"), "application/json", string(body), fed)
 	if resp.StatusCode != 200 {
 		t.Fatalf("signJwt %d %s", resp.StatusCode, b)
 	}
@@ -195,12 +217,20 @@ func TestSignBlobAndJwt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tok.Verify(f.Keys.PublicKeys(), []string{"RS256"}); err != nil || tok.Claims["exp"] == nil {
+	if _, err := tok.Verify(saKeys(keylesstest.SAEmail), []string{"RS256"}); err != nil || tok.Claims["exp"] == nil {
 		t.Errorf("signJwt: %v claims %v", err, tok.Claims)
+	}
+	if _, err := tok.Verify(f.Keys.PublicKeys(), jose.DefaultAlgorithms()); err == nil {
+		t.Fatal("a signJwt result verifies with keyless's issuer keys: it could pose as a keyless ID token")
 	}
 	resp, _ = f.Post(t, iamPath(keylesstest.SAEmail, "signJwt"), "application/json", `{"payload":"{\"exp\":99999999999}"}`, fed)
 	if resp.StatusCode != 400 {
 		t.Errorf("signJwt with exp beyond 12h: %d", resp.StatusCode)
+	}
+	if resp, err := f.Client.Get(f.URL + "/service_accounts/v1/metadata/jwk/ghost@test-project.iam.gserviceaccount.com"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("unknown account JWKS: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -129,25 +130,26 @@ func TestMigrateInOrderAndAtomic(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := t.Context()
 	now := time.Now
+	base := len(migrations())
 	migs := append(migrations(),
-		migration{version: 2, name: "two", stmts: []string{`CREATE TABLE t2 (x INTEGER) STRICT`}},
-		migration{version: 3, name: "three", stmts: []string{`INSERT INTO t2 VALUES (3)`, `CREATE TABLE t2 (y)`}},
+		migration{version: base + 1, name: "two", stmts: []string{`CREATE TABLE t2 (x INTEGER) STRICT`}},
+		migration{version: base + 2, name: "three", stmts: []string{`INSERT INTO t2 VALUES (3)`, `CREATE TABLE t2 (y)`}},
 	)
 	err := migrate(ctx, s.writer, migs, now)
-	if err == nil || !strings.Contains(err.Error(), "migration 3 (three)") {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migration %d (three)", base+2)) {
 		t.Fatalf("failing migration: err = %v", err)
 	}
 	var version, rows int
 	if err := s.writer.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if version != 2 {
-		t.Errorf("schema version %d after failed migration 3, want 2", version)
+	if version != base+1 {
+		t.Errorf("schema version %d after failed migration %d, want %d", version, base+2, base+1)
 	}
 	if err := s.writer.QueryRowContext(ctx, `SELECT COUNT(*) FROM t2`).Scan(&rows); err != nil || rows != 0 {
 		t.Errorf("failed migration left rows behind: %d, %v", rows, err)
 	}
-	migs[2].stmts = migs[2].stmts[:1]
+	migs[base+1].stmts = migs[base+1].stmts[:1]
 	if err := migrate(ctx, s.writer, migs, now); err != nil {
 		t.Fatalf("fixed migration: %v", err)
 	}

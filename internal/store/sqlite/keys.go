@@ -15,7 +15,7 @@ func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT kid, alg, private_key, created_at, activate_at, retire_at, remove_at
+	rows, err := s.reader.QueryContext(ctx, `SELECT kid, owner, alg, private_key, created_at, activate_at, retire_at, remove_at
 		FROM signing_keys ORDER BY activate_at, kid`)
 	if err != nil {
 		return nil, s.wrap("signing keys", err)
@@ -43,7 +43,7 @@ func scanKey(r scanner) (store.SigningKey, error) {
 		created, activate  int64
 		retire, removeTime sql.NullInt64
 	)
-	if err := r.Scan(&k.KID, &k.Alg, &k.PrivateKey, &created, &activate, &retire, &removeTime); err != nil {
+	if err := r.Scan(&k.KID, &k.Owner, &k.Alg, &k.PrivateKey, &created, &activate, &retire, &removeTime); err != nil {
 		return store.SigningKey{}, err
 	}
 	k.CreatedAt, k.ActivateAt = fromDB(created), fromDB(activate)
@@ -58,8 +58,8 @@ func (s *Store) PutSigningKey(ctx context.Context, k store.SigningKey) error {
 	}
 	return s.tx(ctx, "put signing key", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys
-			(kid, alg, private_key, created_at, activate_at, retire_at, remove_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			k.KID, k.Alg, k.PrivateKey, toDB(k.CreatedAt), toDB(k.ActivateAt), toDBPtr(k.RetireAt), toDBPtr(k.RemoveAt))
+			(kid, owner, alg, private_key, created_at, activate_at, retire_at, remove_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.KID, k.Owner, k.Alg, k.PrivateKey, toDB(k.CreatedAt), toDB(k.ActivateAt), toDBPtr(k.RetireAt), toDBPtr(k.RemoveAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("%w: signing key %q already exists", store.ErrConflict, k.KID)
 		}
@@ -73,7 +73,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, k store.SigningKey) error 
 		return fmt.Errorf("%w: signing key needs a kid", store.ErrInvalid)
 	}
 	return s.tx(ctx, "update signing key", func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `SELECT kid, alg, private_key, created_at, activate_at, retire_at, remove_at
+		row := tx.QueryRowContext(ctx, `SELECT kid, owner, alg, private_key, created_at, activate_at, retire_at, remove_at
 			FROM signing_keys WHERE kid = ?`, k.KID)
 		old, err := scanKey(row)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -82,10 +82,11 @@ func (s *Store) UpdateSigningKey(ctx context.Context, k store.SigningKey) error 
 		if err != nil {
 			return s.wrap("update signing key", err)
 		}
-		if (k.Alg != "" && k.Alg != old.Alg) ||
+		if (k.Owner != "" && k.Owner != old.Owner) ||
+			(k.Alg != "" && k.Alg != old.Alg) ||
 			(len(k.PrivateKey) != 0 && !bytes.Equal(k.PrivateKey, old.PrivateKey)) ||
 			(!k.CreatedAt.IsZero() && toDB(k.CreatedAt) != toDB(old.CreatedAt)) {
-			return fmt.Errorf("%w: signing key %q: alg, private key and creation time are immutable", store.ErrConflict, k.KID)
+			return fmt.Errorf("%w: signing key %q: owner, alg, private key and creation time are immutable", store.ErrConflict, k.KID)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE signing_keys SET activate_at = ?, retire_at = ?, remove_at = ? WHERE kid = ?`,
 			toDB(k.ActivateAt), toDBPtr(k.RetireAt), toDBPtr(k.RemoveAt), k.KID)

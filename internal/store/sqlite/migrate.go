@@ -45,6 +45,12 @@ func migrations() []migration {
 				updated_at INTEGER NOT NULL
 			) STRICT`,
 		},
+	}, {
+		version: 2,
+		name:    "signing key owners",
+		stmts: []string{
+			`ALTER TABLE signing_keys ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
+		},
 	}}
 }
 

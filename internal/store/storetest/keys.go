@@ -33,6 +33,7 @@ func (s *suite) keyTests() map[string]func(*testing.T) {
 			k2 := key("a", at(0)) // same activation: ordered by kid
 			k3 := key("c", at(-1_000_000))
 			k3.Alg, k3.RetireAt, k3.RemoveAt = "EdDSA", ptr(at(10)), ptr(at(20).In(time.FixedZone("X", 3600)))
+			k1.Owner = "104729000000000000001" // a service account's key round-trips its owner
 			for _, k := range []store.SigningKey{k1, k2, k3} {
 				if err := st.PutSigningKey(ctx, k); err != nil {
 					t.Fatalf("PutSigningKey(%s): %v", k.KID, err)
