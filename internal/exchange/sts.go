@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -168,8 +169,8 @@ func (e *Engine) exchangeSTS(ctx context.Context, snap *Snapshot, req STSRequest
 		return nil, deny(CodeInvalidGrant, stage, public, err.Error())
 	}
 	ev.Correlation = correlation(v.Claims)
-	tr.ok("credential", "signature verified with key %q (%s); iss %q matches; aud matched %v; exp %s",
-		v.Key.KID, v.Header.Alg, v.Issuer, prov.Policy.Audiences, v.Expiry.UTC().Format(time.RFC3339))
+	tr.ok("credential", "signature verified with key %q (%s); iss %q matches; aud %q accepted; exp %s",
+		v.Key.KID, v.Header.Alg, v.Issuer, matchedAudience(v.Audience, prov.Policy.Audiences), v.Expiry.UTC().Format(time.RFC3339))
 
 	// 3. Attribute mapping.
 	attrs, atrace, err := prov.Mapping.Evaluate(v.Claims)
@@ -277,4 +278,14 @@ func correlation(claims map[string]any) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// matchedAudience names the token audience that the provider accepted (for the trace).
+func matchedAudience(have, allowed []string) string {
+	for _, h := range have {
+		if slices.Contains(allowed, h) {
+			return h
+		}
+	}
+	return ""
 }
