@@ -23,6 +23,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	kjose "github.com/keylessdev/keyless/internal/jose"
 	"github.com/keylessdev/keyless/internal/testissuer"
 )
 
@@ -249,6 +250,9 @@ google:
         - role: roles/iam.workloadIdentityUser
           members:
           - %[11]s
+          - %[12]s
+        - role: roles/iam.serviceAccountTokenCreator   # signBlob / signJwt (gcloud iam service-accounts sign-*)
+          members:
           - %[12]s
     - accountId: nobody
 `, q(caFile), projectID, projectNumber, poolID, discProvider, q(disc.URL), pinnedProvider, q(pinned.URL),
@@ -755,4 +759,16 @@ func runTool(t *testing.T, timeout time.Duration, dir string, env []string, name
 		err = fmt.Errorf("%s timed out after %s: %w", name, timeout, err)
 	}
 	return stdout.String(), stderr.String(), err
+}
+
+// serviceAccountKeys fetches an account's published keys (what signBlob/signJwt use).
+func (k *keyless) serviceAccountKeys(t *testing.T, email string) *kjose.KeySet {
+	t.Helper()
+	var raw json.RawMessage
+	getJSON(t, k.URL+"/service_accounts/v1/metadata/jwk/"+email, &raw)
+	set, dropped, err := kjose.ParseKeySet(raw)
+	if err != nil || len(dropped) > 0 || len(set.Keys) == 0 {
+		t.Fatalf("%s keys: %v %v %s", email, err, dropped, raw)
+	}
+	return set
 }
