@@ -222,6 +222,11 @@ func (s *Server) reloadKeys() {
 			if err := s.Keys.Reload(context.Background()); err != nil {
 				s.log.Warn("reload signing keys", "err", err)
 			}
+			if kids, err := s.Keys.RotateDue(context.Background()); err != nil {
+				s.log.Warn("rotate signing keys", "err", err)
+			} else if len(kids) > 0 {
+				s.log.Info("rotated signing keys past their rotation period", "new_kids", kids)
+			}
 		}
 	}
 }

@@ -38,6 +38,9 @@ var ErrUnsupportedAlg = errors.New("signing: unsupported algorithm")
 
 // Options configure a Keyring.
 type Options struct {
+	// RotationPeriod is how long a key signs before RotateDue replaces it (issuer keys
+	// and every service account's keys alike). Default 30 days.
+	RotationPeriod time.Duration
 	// Overlap is how long a retired key stays published (≥ the longest token lifetime).
 	// Default 13h: the 12 h hard cap on any token keyless mints, plus an hour.
 	Overlap time.Duration
@@ -82,6 +85,9 @@ type key struct {
 func Open(ctx context.Context, st store.Store, opts Options) (*Keyring, error) {
 	if opts.Overlap == 0 {
 		opts.Overlap = 13 * time.Hour
+	}
+	if opts.RotationPeriod == 0 {
+		opts.RotationPeriod = 30 * 24 * time.Hour
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -204,6 +210,38 @@ func (k *Keyring) activeKey(owner, alg string) *key {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	return k.active[slot{owner, alg}]
+}
+
+// RotateDue rotates every active key (issuer and service accounts) that has signed for
+// longer than the rotation period, and returns the new kids. The server calls it
+// periodically.
+func (k *Keyring) RotateDue(ctx context.Context) ([]string, error) {
+	k.mu.RLock()
+	var due []slot
+	for sl, kk := range k.active {
+		if !k.opts.Now().Before(kk.rec.ActivateAt.Add(k.opts.RotationPeriod)) {
+			due = append(due, sl)
+		}
+	}
+	k.mu.RUnlock()
+	var kids []string
+	for _, sl := range due {
+		k.genMu.Lock()
+		kk := k.activeKey(sl.owner, sl.alg)
+		var kid string
+		var err error
+		if kk != nil && !k.opts.Now().Before(kk.rec.ActivateAt.Add(k.opts.RotationPeriod)) {
+			kid, err = k.rotate(ctx, sl.owner, sl.alg)
+		}
+		k.genMu.Unlock()
+		if err != nil {
+			return kids, err
+		}
+		if kid != "" {
+			kids = append(kids, kid)
+		}
+	}
+	return kids, nil
 }
 
 // Rotate creates a new active issuer key for alg; the previous active key is retired

@@ -112,3 +112,44 @@ func TestSignBytesAndAlgs(t *testing.T) {
 		t.Error("HS256 accepted")
 	}
 }
+
+func TestRotateDue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	kr, err := signing.Open(ctx, st, signing.Options{Now: func() time.Time { return now }, RotationPeriod: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sa = "104729000000000000001"
+	_, saKid, err := kr.SignBytesAs(ctx, sa, signing.RS256, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, issKid, _ := kr.Sign(ctx, signing.ES256, signing.TypAccessToken, map[string]any{})
+	if kids, err := kr.RotateDue(ctx); err != nil || len(kids) != 0 {
+		t.Fatalf("fresh keys rotated: %v %v", kids, err)
+	}
+	now = now.Add(25 * time.Hour)
+	kids, err := kr.RotateDue(ctx)
+	if err != nil || len(kids) != 2 {
+		t.Fatalf("RotateDue after the period = %v, %v; want the issuer's and the account's keys", kids, err)
+	}
+	_, saKid2, _ := kr.SignBytesAs(ctx, sa, signing.RS256, []byte("x"))
+	_, issKid2, _ := kr.Sign(ctx, signing.ES256, signing.TypAccessToken, map[string]any{})
+	if saKid2 == saKid || issKid2 == issKid {
+		t.Error("still signing with the old keys after rotation")
+	}
+	// The retired keys stay published under their owner during the overlap.
+	if len(kr.OwnerKeys(sa).Find(saKid)) != 1 || len(kr.PublicKeys().Find(issKid)) != 1 {
+		t.Error("retired keys unpublished before the overlap ended")
+	}
+	if len(kr.PublicKeys().Find(saKid2)) != 0 {
+		t.Error("a service account key leaked into the issuer JWKS")
+	}
+}
