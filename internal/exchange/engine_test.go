@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keylessdev/keyless/internal/audit"
+	"github.com/keylessdev/keyless/internal/awspolicy"
 	"github.com/keylessdev/keyless/internal/config"
 	"github.com/keylessdev/keyless/internal/exchange"
 	"github.com/keylessdev/keyless/internal/jose"
@@ -327,5 +328,48 @@ func TestCompileReportsSemanticProblems(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("problems lack %q:\n%s", want, text)
 		}
+	}
+}
+
+func TestCompileAWSTrustPolicies(t *testing.T) {
+	t.Parallel()
+	policy := func(federated, cond string) json.RawMessage {
+		return json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + federated +
+			`"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":` + cond + `}]}`)
+	}
+	const prov = "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
+	good := `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}`
+	cfg := &config.Config{AWS: &config.AWS{Accounts: []config.AWSAccount{{
+		AccountID:              "210987654321",
+		OpenIDConnectProviders: []config.OpenIDConnectProvider{{URL: "https://token.actions.githubusercontent.com", ClientIDList: []string{"sts.amazonaws.com"}}},
+		Roles: []config.Role{
+			{RoleName: "deploy", AssumeRolePolicyDocument: policy(prov, good)},
+			{RoleName: "typo", AssumeRolePolicyDocument: policy(prov, `{"StringEqual":{"x":"y"}}`)},
+			{RoleName: "unknown-provider", AssumeRolePolicyDocument: policy("arn:aws:iam::210987654321:oidc-provider/oidc.eks.example", good)},
+			{RoleName: "other-account", AssumeRolePolicyDocument: policy("arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com", good)},
+		},
+	}}}}
+	snap, probs := exchange.Compile(cfg, nil)
+	text := probs.Error()
+	for _, want := range []string{
+		"aws.accounts[0].roles[1].assumeRolePolicyDocument: Statement[0].Condition",
+		"aws.accounts[0].roles[2].assumeRolePolicyDocument", "no such provider",
+		"aws.accounts[0].roles[3].assumeRolePolicyDocument", "not an OIDC provider of account 210987654321",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("problems lack %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "roles[0]") {
+		t.Errorf("the valid role was reported:\n%s", text)
+	}
+	role := snap.AWSRole("arn:aws:iam::210987654321:role/deploy")
+	if role == nil || role.Trust == nil || snap.AWSOIDCProvider(prov) == nil {
+		t.Fatalf("compiled role %+v", role)
+	}
+	d := role.Trust.Evaluate(awspolicy.Request{Action: "sts:AssumeRoleWithWebIdentity", Federated: prov, Context: map[string][]string{
+		"token.actions.githubusercontent.com:aud": {"sts.amazonaws.com"}, "token.actions.githubusercontent.com:sub": {"repo:acme/app:ref:refs/heads/main"}}})
+	if !d.Allowed {
+		t.Errorf("compiled trust policy denies a matching request: %+v", d)
 	}
 }

@@ -27,6 +27,8 @@ type Snapshot struct {
 	pools           map[string]*Pool     // key: PoolName.String()
 	serviceAccounts map[string]*ServiceAccount
 	byUniqueID      map[string]*ServiceAccount
+	awsRoles        map[string]*AWSRole         // key: role ARN
+	awsProviders    map[string]*AWSOIDCProvider // key: provider ARN
 }
 
 // Project is a compiled project.
@@ -109,13 +111,18 @@ func Compile(cfg *config.Config, keys KeySources) (*Snapshot, config.Problems) {
 		pools:           map[string]*Pool{},
 		serviceAccounts: map[string]*ServiceAccount{},
 		byUniqueID:      map[string]*ServiceAccount{},
+		awsRoles:        map[string]*AWSRole{},
+		awsProviders:    map[string]*AWSOIDCProvider{},
 	}
 	var probs config.Problems
+	if cfg.AWS != nil {
+		probs = append(probs, s.compileAWS(cfg.AWS)...)
+	}
 	add := func(path, format string, args ...any) {
 		probs = append(probs, config.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
 	if cfg.Google == nil {
-		return s, nil
+		return s, probs
 	}
 	for pi, pc := range cfg.Google.Projects {
 		pp := fmt.Sprintf("google.projects[%d]", pi)
