@@ -88,66 +88,55 @@ func describe(raw []byte) string {
 // stringOrList decodes a string or a non-empty array of strings.
 func stringOrList(raw json.RawMessage, path string) ([]string, error) {
 	raw = bytes.TrimSpace(raw)
-	switch {
-	case len(raw) > 0 && raw[0] == '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, perr(path, "malformed string")
-		}
-		return []string{s}, nil
-	case len(raw) > 0 && raw[0] == '[':
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, perr(path, "malformed array")
-		}
-		if len(items) == 0 {
-			return nil, perr(path, "must not be an empty array")
-		}
-		out := make([]string, 0, len(items))
-		for i, it := range items {
-			it = bytes.TrimSpace(it)
-			if len(it) == 0 || it[0] != '"' {
-				return nil, perr(fmt.Sprintf("%s[%d]", path, i), "must be a string, found "+describe(it))
-			}
-			var s string
-			if err := json.Unmarshal(it, &s); err != nil {
-				return nil, perr(fmt.Sprintf("%s[%d]", path, i), "malformed string")
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	default:
+	if len(raw) == 0 || (raw[0] != '"' && raw[0] != '[') {
 		return nil, perr(path, "must be a string or an array of strings, found "+describe(raw))
 	}
+	return oneOrList(raw, path, str)
 }
 
 // scalarOrList decodes a condition value: a string, number or boolean, or a
 // non-empty array of them. Numbers keep their JSON spelling.
 func scalarOrList(raw json.RawMessage, path string) ([]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && raw[0] == '[' {
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, perr(path, "malformed array")
+	return oneOrList(bytes.TrimSpace(raw), path, scalar)
+}
+
+// oneOrList decodes one value or a non-empty array of values with elem.
+func oneOrList(raw json.RawMessage, path string, elem func(json.RawMessage, string) (string, error)) ([]string, error) {
+	if len(raw) == 0 || raw[0] != '[' {
+		s, err := elem(raw, path)
+		if err != nil {
+			return nil, err
 		}
-		if len(items) == 0 {
-			return nil, perr(path, "must not be an empty array")
-		}
-		out := make([]string, 0, len(items))
-		for i, it := range items {
-			s, err := scalar(it, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, nil
+		return []string{s}, nil
 	}
-	s, err := scalar(raw, path)
-	if err != nil {
-		return nil, err
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, perr(path, "malformed array")
 	}
-	return []string{s}, nil
+	if len(items) == 0 {
+		return nil, perr(path, "must not be an empty array")
+	}
+	out := make([]string, 0, len(items))
+	for i, it := range items {
+		s, err := elem(bytes.TrimSpace(it), fmt.Sprintf("%s[%d]", path, i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// str decodes a JSON string.
+func str(raw json.RawMessage, path string) (string, error) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", perr(path, "must be a string, found "+describe(raw))
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", perr(path, "malformed string")
+	}
+	return s, nil
 }
 
 func scalar(raw json.RawMessage, path string) (string, error) {
