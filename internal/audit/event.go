@@ -56,6 +56,7 @@ type Event struct {
 	Expiry             *time.Time          `json:"expiry,omitempty"`
 	Correlation        map[string]string   `json:"correlation,omitempty"` // jti, run_id, ...
 	Trace              json.RawMessage     `json:"trace,omitempty"`       // stage-by-stage trace for explain
+	AWS                *AWSRecord          `json:"aws,omitempty"`         // CloudTrail-shaped record (AWS dialect)
 }
 
 // TokenHash returns the hex SHA-256 of token: the only form in which a token
@@ -118,6 +119,9 @@ func normalize(ev Event) Event {
 			out[redactJWTs(k)] = redactJWTs(v)
 		}
 		ev.Correlation = out
+	}
+	if ev.AWS != nil {
+		ev.AWS = redactAWS(ev.AWS)
 	}
 	if len(ev.Trace) > 0 {
 		// Replacements are plain ASCII without quotes or backslashes, and a

@@ -76,9 +76,40 @@ func TestEventHasNoTokenFields(t *testing.T) {
 	}
 	want := []string{"v", "time", "decision_id", "dialect", "method", "outcome", "reason", "detail", "provider",
 		"principal", "attributes", "service_account", "delegates", "caller_ip", "user_agent",
-		"subject_token_sha256", "issued_token_sha256", "issued_jti", "expiry", "correlation", "trace"}
+		"subject_token_sha256", "issued_token_sha256", "issued_jti", "expiry", "correlation", "trace", "aws"}
 	if !slices.Equal(names, want) {
 		t.Errorf("Event JSON fields changed; review for secrets and update this list:\n%s", cmp.Diff(want, names))
+	}
+}
+
+// Guard: the CloudTrail-shaped record has no field that could hold a secret access
+// key or a session token, at any depth.
+func TestAWSRecordHasNoSecretFields(t *testing.T) {
+	t.Parallel()
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] {
+			return
+		}
+		seen[typ] = true
+		for f := range typ.Fields() {
+			name := strings.ToLower(f.Tag.Get("json"))
+			if name == "subjectfromwebidentitytoken,omitempty" { // the token's sub claim (CloudTrail's name)
+				continue
+			}
+			if strings.Contains(name, "secret") || strings.Contains(name, "token") || strings.Contains(name, "signature") {
+				t.Errorf("%s.%s (%q) may carry a secret", typ.Name(), f.Name, name)
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[audit.AWSRecord]())
+	if len(seen) < 5 {
+		t.Fatalf("walked only %d types", len(seen))
 	}
 }
 

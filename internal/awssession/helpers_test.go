@@ -52,6 +52,7 @@ func testSession() Session {
 		Audience:       "sts.amazonaws.com",
 		DecisionID:     "01JDECISION0000000000000000",
 		Tags:           map[string]string{"team": "platform", "env": "prod"},
+		Correlation:    map[string]string{"jti": "3f2a", "run_id": "42"},
 	}
 }
 

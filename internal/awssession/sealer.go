@@ -112,6 +112,7 @@ type payload struct {
 	Audience       string            `json:"au,omitempty"`
 	DecisionID     string            `json:"d,omitempty"`
 	Tags           map[string]string `json:"tg,omitempty"`
+	Correlation    map[string]string `json:"c,omitempty"`
 }
 
 // Issue validates sess and mints credentials for it, drawing the access
@@ -134,7 +135,7 @@ func (s *Sealer) Issue(sess Session, rand io.Reader) (Credentials, error) {
 		SessionName: sess.SessionName, RoleID: sess.RoleID,
 		Issued: sess.Issued.Unix(), Expiry: sess.Expiry.Unix(),
 		SourceIdentity: sess.SourceIdentity, Subject: sess.Subject, Provider: sess.Provider,
-		Audience: sess.Audience, DecisionID: sess.DecisionID, Tags: sess.Tags,
+		Audience: sess.Audience, DecisionID: sess.DecisionID, Tags: sess.Tags, Correlation: sess.Correlation,
 	}
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -224,7 +225,7 @@ func (s *Sealer) Open(accessKeyID, sessionToken string, now time.Time) (Session,
 		AccountID: p.AccountID, RoleName: p.RoleName, RolePath: p.RolePath, SessionName: p.SessionName,
 		RoleID: p.RoleID, Issued: time.Unix(p.Issued, 0).UTC(), Expiry: expiry,
 		SourceIdentity: p.SourceIdentity, Subject: p.Subject, Provider: p.Provider, Audience: p.Audience,
-		DecisionID: p.DecisionID, Tags: p.Tags,
+		DecisionID: p.DecisionID, Tags: p.Tags, Correlation: p.Correlation,
 	}, secret, nil
 }
 

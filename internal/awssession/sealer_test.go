@@ -309,6 +309,11 @@ func TestIssueValidation(t *testing.T) {
 		"empty tag key":      func(s *Session) { s.Tags = map[string]string{"": "v"} },
 		"tag value long":     func(s *Session) { s.Tags = map[string]string{"k": strings.Repeat("v", MaxTagValueLen+1)} },
 		"token too large":    func(s *Session) { s.Tags = bigTags },
+		"correlation key":    func(s *Session) { s.Correlation = map[string]string{strings.Repeat("k", MaxCorrelationKeyLen+1): "v"} },
+		"correlation value": func(s *Session) {
+			s.Correlation = map[string]string{"jti": strings.Repeat("v", MaxCorrelationValueLen+1)}
+		},
+		"correlation utf8": func(s *Session) { s.Correlation = map[string]string{"jti": "\xff"} },
 	}
 	for name, m := range mut {
 		sess := testSession()

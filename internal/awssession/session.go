@@ -17,6 +17,10 @@ const (
 	MaxTagValueLen = 256
 	// MaxFieldLen bounds the free-text fields (Subject, Provider, Audience, DecisionID).
 	MaxFieldLen = 512
+	// MaxCorrelation bounds Correlation: entries, key and value lengths.
+	MaxCorrelation         = 8
+	MaxCorrelationKeyLen   = 32
+	MaxCorrelationValueLen = 256
 )
 
 // Session is what a session token carries.
@@ -37,6 +41,9 @@ type Session struct {
 
 	DecisionID string            // correlates with the audit event
 	Tags       map[string]string // session tags, optional
+	// Correlation carries the audit correlation keys of the credential the session
+	// was issued for (jti, run_id, ...), so later exchanges can repeat them.
+	Correlation map[string]string
 }
 
 // ARN returns the assumed-role ARN. The role path is not part of it.
@@ -90,6 +97,14 @@ func (s Session) validate() *Error {
 	for k, v := range s.Tags {
 		if k == "" || len(k) > MaxTagKeyLen || len(v) > MaxTagValueLen || !utf8.ValidString(k) || !utf8.ValidString(v) {
 			return bad("session tag key must be 1..128 and value at most 256 bytes of UTF-8")
+		}
+	}
+	if len(s.Correlation) > MaxCorrelation {
+		return bad("more than " + strconv.Itoa(MaxCorrelation) + " correlation entries")
+	}
+	for k, v := range s.Correlation {
+		if k == "" || len(k) > MaxCorrelationKeyLen || len(v) > MaxCorrelationValueLen || !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return bad("correlation key must be 1..32 and value at most 256 bytes of UTF-8")
 		}
 	}
 	return nil

@@ -6,12 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/keylessdev/keyless/internal/audit"
+	"github.com/keylessdev/keyless/internal/awssession"
+	"github.com/keylessdev/keyless/internal/credential/awsreq"
 	"github.com/keylessdev/keyless/internal/jose"
 	"github.com/keylessdev/keyless/internal/signing"
 )
@@ -50,12 +54,73 @@ type Options struct {
 	Now              func() time.Time
 	Rand             io.Reader
 	Observer         Observer
+	// SessionKeys seals AWS session credentials (signing.Keyring). Required for the
+	// AWS dialect and for verifying keyless-issued AWS credentials.
+	SessionKeys SessionKeys
+	// AWSForwarder verifies AWS credentials keyless did not issue by forwarding the
+	// signed GetCallerIdentity to AWS STS. nil refuses such credentials.
+	AWSForwarder AWSForwarder
+	// AWSAllowedHosts decides which STS hosts a serialized GetCallerIdentity may name
+	// (nil: sts.amazonaws.com and sts.REGION.amazonaws.com).
+	AWSAllowedHosts func(host string) bool
+}
+
+// SessionKeys provides the symmetric keys that seal AWS session tokens, the active
+// key first (implemented by *signing.Keyring).
+type SessionKeys interface {
+	EnsureSecrets(ctx context.Context, owner string) ([]signing.Secret, error)
+}
+
+// AWSForwarder sends a checked GetCallerIdentity to AWS STS and returns the identity
+// it answers with (implemented by *awsreq.Forwarder).
+type AWSForwarder interface {
+	Forward(ctx context.Context, g *awsreq.GCIRequest) (*awsreq.CallerIdentity, error)
 }
 
 // Engine runs decisions against the current Snapshot.
 type Engine struct {
-	snap atomic.Pointer[Snapshot]
-	opts Options
+	snap   atomic.Pointer[Snapshot]
+	opts   Options
+	sealer atomic.Pointer[sealerCache]
+}
+
+// sealerCache is the Sealer built from one generation of session keys.
+type sealerCache struct {
+	first *signing.Secret // identity of the key slice it was built from
+	n     int
+	s     *awssession.Sealer
+}
+
+// sessionSealer returns a Sealer for the current session keys, rebuilt when the
+// keyring's keys change (rotation).
+func (e *Engine) sessionSealer(ctx context.Context) (*awssession.Sealer, error) {
+	if e.opts.SessionKeys == nil {
+		return nil, errors.New("no session keys configured")
+	}
+	secs, err := e.opts.SessionKeys.EnsureSecrets(ctx, signing.OwnerAWSSession)
+	if err != nil {
+		return nil, err
+	}
+	if len(secs) == 0 {
+		return nil, errors.New("no session keys")
+	}
+	if c := e.sealer.Load(); c != nil && c.first == &secs[0] && c.n == len(secs) {
+		return c.s, nil
+	}
+	keys := make([]awssession.Key, 0, len(secs))
+	for _, sec := range secs {
+		id, err := strconv.ParseUint(sec.KID, 16, 32)
+		if err != nil || len(sec.KID) != 8 {
+			return nil, fmt.Errorf("session key id %q is not 8 hex digits", sec.KID)
+		}
+		keys = append(keys, awssession.Key{ID: uint32(id), Secret: sec.Value})
+	}
+	s, err := awssession.NewSealer(keys)
+	if err != nil {
+		return nil, err
+	}
+	e.sealer.Store(&sealerCache{first: &secs[0], n: len(secs), s: s})
+	return s, nil
 }
 
 // New returns an Engine serving snap.
@@ -93,6 +158,8 @@ type Meta struct {
 	UserAgent       string
 	// DryRun runs every check but mints nothing and writes no audit event (explain).
 	DryRun bool
+	// Secure is true when the request came over TLS (aws:SecureTransport).
+	Secure bool
 }
 
 // finish audits a decision and stamps the decision id on the error. An allowed decision

@@ -16,6 +16,7 @@ const (
 	CodeInvalidArgument                      // bad argument to an IAM Credentials method
 	CodeNotFound                             // unknown resource (where the protocol reveals it)
 	CodeInternal                             // server fault (e.g. audit commit failed)
+	CodeUnavailable                          // a dependency (an upstream STS) is temporarily unavailable; retryable
 )
 
 // Error is a denial or failure: Public is safe for unauthenticated callers and names only
@@ -28,6 +29,9 @@ type Error struct {
 	DecisionID string
 	// Permission is set for PERMISSION_DENIED (the permission that was missing).
 	Permission string
+	// AWSCode is the STS error code the AWS dialect answers with (InvalidIdentityToken,
+	// AccessDenied, ...); set by the AWS decisions, empty elsewhere.
+	AWSCode string
 }
 
 func (e *Error) Error() string {

@@ -29,6 +29,7 @@ type Snapshot struct {
 	byUniqueID      map[string]*ServiceAccount
 	awsRoles        map[string]*AWSRole         // key: role ARN
 	awsProviders    map[string]*AWSOIDCProvider // key: provider ARN
+	awsByIssuer     map[string]*AWSOIDCProvider // key: account + " " + url
 }
 
 // Project is a compiled project.
@@ -59,6 +60,8 @@ type Provider struct {
 	ConditionExpr string
 	// DefaultAudiences is true when allowedAudiences was empty (resource-name audiences).
 	DefaultAudiences bool
+	// AWSAccountID is the account an aws provider trusts.
+	AWSAccountID string
 }
 
 // ServiceAccount is a compiled service account with its IAM policy.
@@ -113,10 +116,11 @@ func Compile(cfg *config.Config, keys KeySources) (*Snapshot, config.Problems) {
 		byUniqueID:      map[string]*ServiceAccount{},
 		awsRoles:        map[string]*AWSRole{},
 		awsProviders:    map[string]*AWSOIDCProvider{},
+		awsByIssuer:     map[string]*AWSOIDCProvider{},
 	}
 	var probs config.Problems
 	if cfg.AWS != nil {
-		probs = append(probs, s.compileAWS(cfg.AWS)...)
+		probs = append(probs, s.compileAWS(cfg.AWS, keys)...)
 	}
 	add := func(path, format string, args ...any) {
 		probs = append(probs, config.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
@@ -235,8 +239,7 @@ func compileProvider(pool *Pool, vc config.Provider, path string, keys KeySource
 		}
 	case vc.AWS != nil:
 		prov.Kind = "aws"
-		// The aws4_request exchange is a later issue; the provider is compiled so that
-		// requests naming it get a precise error instead of "unknown provider".
+		prov.AWSAccountID = vc.AWS.AccountID
 	}
 	mapping := vc.AttributeMapping
 	if len(mapping) == 0 && prov.Kind == "aws" {

@@ -140,6 +140,8 @@ func (e *Engine) exchangeSTS(ctx context.Context, snap *Snapshot, req STSRequest
 		return nil, deny(CodeInvalidTarget, "provider_disabled", "the audience does not name an enabled provider",
 			fmt.Sprintf("%s of %s is disabled", what, pname))
 	}
+	var claims map[string]any
+	var credExpiry time.Time
 	if prov.Kind == "aws" || req.SubjectTokenType == TokenTypeAWS4Request {
 		if prov.Kind != "aws" || req.SubjectTokenType != TokenTypeAWS4Request {
 			tr.fail("provider", "use subject_token_type jwt/id_token for OIDC providers and aws4_request for AWS providers", nil,
@@ -147,33 +149,37 @@ func (e *Engine) exchangeSTS(ctx context.Context, snap *Snapshot, req STSRequest
 			return nil, deny(CodeInvalidRequest, "subject_token_type", "subject_token_type does not fit the provider",
 				fmt.Sprintf("subject_token_type %s does not fit %s provider %s", req.SubjectTokenType, prov.Kind, pname))
 		}
-		tr.fail("provider", "", nil, "AWS providers are not served yet")
-		return nil, deny(CodeInvalidRequest, "aws_unsupported", "AWS signed requests are not supported by this server yet",
-			"aws4_request exchange is not implemented")
-	}
-	tr.ok("provider", "%s (oidc, issuer %s)", pname, prov.Policy.Issuer)
-
-	// 2. Verify the credential.
-	if prov.Keys == nil {
-		tr.fail("credential", "configure oidc.jwksJson or make the issuer reachable", nil, "no key source for issuer")
-		return nil, deny(CodeInvalidGrant, "key_fetch", "the credential's issuer keys are unavailable", "no key source")
-	}
-	v, err := oidc.Verify(ctx, prov.Policy, prov.Keys, token, e.opts.Now())
-	if err != nil {
-		var oe *oidc.Error
-		stage, public := "credential", "the credential was rejected"
-		if errors.As(err, &oe) {
-			stage, public = string(oe.Stage), oe.PublicMessage()
+		tr.ok("provider", "%s (aws, account %s)", pname, prov.AWSAccountID)
+		var derr *Error
+		if claims, credExpiry, derr = e.verifyAWSSubject(ctx, prov, req.Audience, token, tr, ev); derr != nil {
+			return nil, derr
 		}
-		tr.fail("credential", credentialFix(stage, prov), nil, "%v", err)
-		return nil, deny(CodeInvalidGrant, stage, public, err.Error())
+	} else {
+		tr.ok("provider", "%s (oidc, issuer %s)", pname, prov.Policy.Issuer)
+
+		// 2. Verify the credential.
+		if prov.Keys == nil {
+			tr.fail("credential", "configure oidc.jwksJson or make the issuer reachable", nil, "no key source for issuer")
+			return nil, deny(CodeInvalidGrant, "key_fetch", "the credential's issuer keys are unavailable", "no key source")
+		}
+		v, err := oidc.Verify(ctx, prov.Policy, prov.Keys, token, e.opts.Now())
+		if err != nil {
+			var oe *oidc.Error
+			stage, public := "credential", "the credential was rejected"
+			if errors.As(err, &oe) {
+				stage, public = string(oe.Stage), oe.PublicMessage()
+			}
+			tr.fail("credential", credentialFix(stage, prov), nil, "%v", err)
+			return nil, deny(CodeInvalidGrant, stage, public, err.Error())
+		}
+		ev.Correlation = correlation(v.Claims)
+		tr.ok("credential", "signature verified with key %q (%s); iss %q matches; aud %q accepted; exp %s",
+			v.Key.KID, v.Header.Alg, v.Issuer, matchedAudience(v.Audience, prov.Policy.Audiences), v.Expiry.UTC().Format(time.RFC3339))
+		claims, credExpiry = v.Claims, v.Expiry
 	}
-	ev.Correlation = correlation(v.Claims)
-	tr.ok("credential", "signature verified with key %q (%s); iss %q matches; aud %q accepted; exp %s",
-		v.Key.KID, v.Header.Alg, v.Issuer, matchedAudience(v.Audience, prov.Policy.Audiences), v.Expiry.UTC().Format(time.RFC3339))
 
 	// 3. Attribute mapping.
-	attrs, atrace, err := prov.Mapping.Evaluate(v.Claims)
+	attrs, atrace, err := prov.Mapping.Evaluate(claims)
 	if err != nil {
 		tr.fail("attribute_mapping", "fix attributeMapping so every expression yields a string (or list of strings) for this credential", atrace, "%v", err)
 		return nil, deny(CodeInvalidGrant, "attribute_mapping", "the credential could not be mapped by the provider's attribute mapping", err.Error())
@@ -184,7 +190,7 @@ func (e *Engine) exchangeSTS(ctx context.Context, snap *Snapshot, req STSRequest
 
 	// 4. Attribute condition.
 	if prov.Condition != nil {
-		cr, err := prov.Condition.Evaluate(v.Claims, attrs)
+		cr, err := prov.Condition.Evaluate(claims, attrs)
 		if err != nil {
 			tr.fail("attribute_condition", "make the condition total: guard optional claims with has()", cr.Clauses, "condition error: %v", err)
 			return nil, deny(CodeUnauthorizedClient, "attribute_condition", "the credential was rejected by the attribute condition",
@@ -208,7 +214,7 @@ func (e *Engine) exchangeSTS(ctx context.Context, snap *Snapshot, req STSRequest
 	lifetime := e.opts.MaxTokenLifetime
 	if prov.Pool.SessionDuration > 0 {
 		lifetime = prov.Pool.SessionDuration
-	} else if rem := v.Expiry.Sub(now); rem < lifetime {
+	} else if rem := credExpiry.Sub(now); rem < lifetime {
 		lifetime = max(rem, time.Second)
 	}
 	lifetime = lifetime.Truncate(time.Second)
@@ -219,21 +225,22 @@ func (e *Engine) exchangeSTS(ctx context.Context, snap *Snapshot, req STSRequest
 		return res, nil
 	}
 	ev.DecisionID = audit.NewDecisionID(now, e.opts.Rand)
-	claims := AccessClaims{
+	ev.Correlation = withChain(ev.Correlation, ev.DecisionID)
+	at := AccessClaims{
 		Iss: snap.Issuer, Sub: principal, Aud: req.Audience,
 		Iat: now.Unix(), Nbf: now.Unix(), Exp: now.Add(lifetime).Unix(), Jti: e.newJTI(),
 		Scope: strings.Join(req.Scope, " "),
 		Keyless: &KeylessClaims{Kind: KindFederated, Provider: pname.String(), Pool: prov.Pool.Name.String(),
 			Groups: attrs.Groups, Attributes: attrs.Custom, Correlation: ev.Correlation, DecisionID: ev.DecisionID},
 	}
-	tok, _, err := e.opts.Signer.Sign(ctx, e.opts.SigningAlg, signing.TypAccessToken, claims)
+	tok, _, err := e.opts.Signer.Sign(ctx, e.opts.SigningAlg, signing.TypAccessToken, at)
 	if err != nil {
 		tr.fail("mint", "", nil, "signing failed: %v", err)
 		return nil, &Error{Code: CodeInternal, Stage: "mint", Public: "internal error", Detail: err.Error()}
 	}
-	exp := time.Unix(claims.Exp, 0).UTC()
-	ev.IssuedTokenSHA256, ev.IssuedJTI, ev.Expiry = audit.TokenHash(tok), claims.Jti, &exp
-	tr.ok("mint", "federated token for %s, %s, jti %s", principal, lifetime, claims.Jti)
+	exp := time.Unix(at.Exp, 0).UTC()
+	ev.IssuedTokenSHA256, ev.IssuedJTI, ev.Expiry = audit.TokenHash(tok), at.Jti, &exp
+	tr.ok("mint", "federated token for %s, %s, jti %s", principal, lifetime, at.Jti)
 	res.AccessToken = tok
 	return res, nil
 }

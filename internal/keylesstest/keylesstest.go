@@ -167,3 +167,72 @@ func (f *Fixture) Post(t testing.TB, path, ctype, body, bearer string) (*http.Re
 	}
 	return resp, b
 }
+
+// Names of the AWS side of the test federation (see WithAWS).
+const (
+	AWSAccountID  = "210987654321"
+	AWSRoleName   = "ci-deployer"
+	AWSProviderID = "aws-provider"
+	// AWSClientID is the audience AWS web identity tokens carry.
+	AWSClientID = "sts.amazonaws.com"
+)
+
+// AWSRoleARN is the test role's ARN.
+func AWSRoleARN() string { return "arn:aws:iam::" + AWSAccountID + ":role/ci/" + AWSRoleName }
+
+// AWSAudience is the STS audience of the Google aws provider.
+func AWSAudience() string {
+	return "//iam.googleapis.com/projects/" + ProjectNumber + "/locations/global/workloadIdentityPools/" + PoolID + "/providers/" + AWSProviderID
+}
+
+// AWSRoleMember is the principalSet of every session of the test role.
+func AWSRoleMember() string {
+	return PrincipalSet() + "/attribute.aws_role/arn:aws:sts::" + AWSAccountID + ":assumed-role/" + AWSRoleName
+}
+
+// WithAWS adds the cross-cloud chain to cfg: AWS account AWSAccountID trusts the test
+// issuer as an IAM OIDC provider (client id sts.amazonaws.com); role ci/ci-deployer
+// may be assumed by tokens whose sub starts with "repo:acme/" (a Deny refuses the
+// "repo:acme/forbidden" repository); and the Google pool gains an aws provider for that
+// account (Google's default AWS mapping), whose role sessions may impersonate the
+// deployer service account.
+func WithAWS(cfg *config.Config, is *testissuer.Issuer) {
+	host := strings.TrimPrefix(is.URL, "https://")
+	trust := `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"AcmeRepos","Effect":"Allow","Principal":{"Federated":"arn:aws:iam::` + AWSAccountID + `:oidc-provider/` + host + `"},` +
+		`"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + host + `:aud":"sts.amazonaws.com"},` +
+		`"StringLike":{"` + host + `:sub":"repo:acme/*"}}},` +
+		`{"Sid":"NotForbidden","Effect":"Deny","Principal":{"Federated":"arn:aws:iam::` + AWSAccountID + `:oidc-provider/` + host + `"},` +
+		`"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"` + host + `:sub":"repo:acme/forbidden:*"}}}]}`
+	cfg.AWS = &config.AWS{Accounts: []config.AWSAccount{{
+		AccountID: AWSAccountID,
+		OpenIDConnectProviders: []config.OpenIDConnectProvider{{
+			URL: is.URL, ClientIDList: []string{AWSClientID}, JWKSJSON: is.JWKS(),
+		}},
+		Roles: []config.Role{{RoleName: AWSRoleName, Path: "/ci/", MaxSessionDuration: 7200,
+			AssumeRolePolicyDocument: []byte(trust)}},
+	}}}
+	p := &cfg.Google.Projects[0]
+	pool := &p.WorkloadIdentityPools[0]
+	pool.Providers = append(pool.Providers, config.Provider{
+		WorkloadIdentityPoolProviderID: AWSProviderID,
+		AWS:                            &config.AWSProvider{AccountID: AWSAccountID},
+	})
+	sa := &p.ServiceAccounts[0]
+	sa.IAMPolicy.Bindings = append(sa.IAMPolicy.Bindings,
+		config.Binding{Role: "roles/iam.workloadIdentityUser", Members: []string{AWSRoleMember()}})
+}
+
+// AWSToken mints a Kubernetes-or-GitHub-shaped web identity token for AWS: aud
+// sts.amazonaws.com, sub "repo:acme/<repo>:ref:refs/heads/main".
+func (f *Fixture) AWSToken(t testing.TB, repo string, extra map[string]any) string {
+	t.Helper()
+	return f.GitHubToken(t, "acme", repo, mergeClaims(map[string]any{"aud": AWSClientID}, extra))
+}
+
+func mergeClaims(a, b map[string]any) map[string]any {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}

@@ -10,6 +10,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/keylessdev/keyless/internal/credential/awsreq"
+	awsdialect "github.com/keylessdev/keyless/internal/dialect/aws"
 	"io"
 	"log/slog"
 	"net"
@@ -51,6 +53,12 @@ type Options struct {
 	// Listener, when set, is used instead of listening on Addr (tests).
 	Listener net.Listener
 	Now      func() time.Time
+	// AWSForwarder verifies AWS credentials keyless did not issue (aws4_request subject
+	// tokens) by forwarding them to AWS STS. nil means a Forwarder to the real AWS STS
+	// hosts; tests pass one that reaches a loopback stand-in.
+	AWSForwarder exchange.AWSForwarder
+	// AWSAllowedHosts decides which STS hosts a serialized request may name (nil: AWS's).
+	AWSAllowedHosts func(host string) bool
 }
 
 // Server is a running keyless server.
@@ -161,7 +169,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := recordConfig(ctx, st, opts.Config); err != nil {
 		return nil, err
 	}
-	eo := exchange.Options{Signer: s.Keys, Auditor: s.Audit, Now: opts.Now, Observer: m}
+	fwd := opts.AWSForwarder
+	if fwd == nil {
+		fwd = &awsreq.Forwarder{AllowedHosts: opts.AWSAllowedHosts}
+	}
+	eo := exchange.Options{Signer: s.Keys, Auditor: s.Audit, Now: opts.Now, Observer: m,
+		SessionKeys: s.Keys, AWSForwarder: fwd, AWSAllowedHosts: opts.AWSAllowedHosts}
 	if sc := cfg.Server; sc != nil {
 		eo.SigningAlg = sc.SigningAlg
 		if sc.AccessTokenLifetime != "" {
@@ -174,6 +187,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 
 	mux := http.NewServeMux()
 	(&google.Handler{Engine: s.Engine}).Register(mux)
+	(&awsdialect.Handler{Engine: s.Engine}).Register(mux)
 	prefix := strings.TrimSuffix(issuerURL.Path, "/")
 	mux.HandleFunc("GET "+prefix+"/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET "+prefix+"/jwks", s.jwksHandler)

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,18 @@ const (
 	ES256 = "ES256"
 	RS256 = "RS256"
 	EdDSA = "EdDSA"
+	// A256GCM marks a 32-byte symmetric sealing key (never published, never signs).
+	A256GCM = "A256GCM"
 )
+
+// OwnerAWSSession owns the keys that seal keyless's AWS session tokens.
+const OwnerAWSSession = "aws-session"
+
+// Secret is one symmetric key: its kid is 8 hex digits (a uint32 key id).
+type Secret struct {
+	KID   string
+	Value [32]byte
+}
 
 // ErrUnsupportedAlg is returned for an algorithm keyless does not sign with.
 var ErrUnsupportedAlg = errors.New("signing: unsupported algorithm")
@@ -64,6 +76,8 @@ type Keyring struct {
 	active map[slot]*key     // active signing key per owner and algorithm
 	all    []*key            // every published key, all owners
 	sets   map[string]*owned // per owner: public keys and JWKS document
+	// secrets per owner: the active key first, then the others newest first.
+	secrets map[string][]Secret
 }
 
 type slot struct{ owner, alg string }
@@ -75,7 +89,8 @@ type owned struct {
 
 type key struct {
 	rec    store.SigningKey
-	signer crypto.Signer
+	signer crypto.Signer // nil for symmetric keys
+	secret *[32]byte     // A256GCM keys only
 	// Encoded protected headers ("base64url(header)."), built once per key: one with
 	// typ at+jwt for access tokens, one with typ JWT for ID tokens and signJwt.
 	hdrAT, hdrJWT string
@@ -133,8 +148,23 @@ func (k *Keyring) Reload(ctx context.Context) error {
 
 func (k *Keyring) install(active map[slot]*key, all []*key) error {
 	byOwner := map[string][]*key{"": nil}
+	secrets := map[string][]Secret{}
+	for i := len(all) - 1; i >= 0; i-- { // all is sorted by activation, oldest first
+		kk := all[i]
+		if kk.secret == nil {
+			continue
+		}
+		sec := Secret{KID: kk.rec.KID, Value: *kk.secret}
+		if active[slot{kk.rec.Owner, kk.rec.Alg}] == kk {
+			secrets[kk.rec.Owner] = append([]Secret{sec}, secrets[kk.rec.Owner]...)
+		} else {
+			secrets[kk.rec.Owner] = append(secrets[kk.rec.Owner], sec)
+		}
+	}
 	for _, kk := range all {
-		byOwner[kk.rec.Owner] = append(byOwner[kk.rec.Owner], kk)
+		if kk.secret == nil {
+			byOwner[kk.rec.Owner] = append(byOwner[kk.rec.Owner], kk)
+		}
 	}
 	sets := make(map[string]*owned, len(byOwner))
 	for owner, keys := range byOwner {
@@ -154,12 +184,20 @@ func (k *Keyring) install(active map[slot]*key, all []*key) error {
 		sets[owner] = &owned{set: &pub, jwks: b}
 	}
 	k.mu.Lock()
-	k.active, k.all, k.sets = active, all, sets
+	k.active, k.all, k.sets, k.secrets = active, all, sets, secrets
 	k.mu.Unlock()
 	return nil
 }
 
 func loadKey(r store.SigningKey) (*key, error) {
+	if r.Alg == A256GCM {
+		if len(r.PrivateKey) != 32 {
+			return nil, fmt.Errorf("signing: key %s: sealing key is %d bytes, want 32", r.KID, len(r.PrivateKey))
+		}
+		var sec [32]byte
+		copy(sec[:], r.PrivateKey)
+		return &key{rec: r, secret: &sec}, nil
+	}
 	priv, err := x509.ParsePKCS8PrivateKey(r.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("signing: key %s: %w", r.KID, err)
@@ -253,6 +291,9 @@ func (k *Keyring) Rotate(ctx context.Context, alg string) (string, error) {
 }
 
 func (k *Keyring) rotate(ctx context.Context, owner, alg string) (string, error) {
+	if alg == A256GCM {
+		return k.rotateSecret(ctx, owner)
+	}
 	priv, err := generate(alg, k.opts.Rand)
 	if err != nil {
 		return "", err
@@ -268,7 +309,28 @@ func (k *Keyring) rotate(ctx context.Context, owner, alg string) (string, error)
 	}
 	sum := sha256.Sum256(pubDER)
 	kid := base64.RawURLEncoding.EncodeToString(sum[:12])
-	rec := store.SigningKey{KID: kid, Owner: owner, Alg: alg, PrivateKey: der, CreatedAt: now, ActivateAt: now}
+	return k.install1(ctx, store.SigningKey{KID: kid, Owner: owner, Alg: alg, PrivateKey: der, CreatedAt: now, ActivateAt: now})
+}
+
+// rotateSecret generates a symmetric sealing key whose kid is a fresh uint32 in hex.
+func (k *Keyring) rotateSecret(ctx context.Context, owner string) (string, error) {
+	var b [36]byte
+	if _, err := io.ReadFull(k.opts.Rand, b[:]); err != nil {
+		return "", fmt.Errorf("signing: %w", err)
+	}
+	kid := fmt.Sprintf("%08x", binary.BigEndian.Uint32(b[:4]))
+	for _, s := range k.Secrets(owner) {
+		if s.KID == kid {
+			return "", fmt.Errorf("signing: sealing key id collision, retry")
+		}
+	}
+	now := k.opts.Now().UTC()
+	return k.install1(ctx, store.SigningKey{KID: kid, Owner: owner, Alg: A256GCM, PrivateKey: b[4:], CreatedAt: now, ActivateAt: now})
+}
+
+// install1 stores rec as the active key of its slot and retires the previous one.
+func (k *Keyring) install1(ctx context.Context, rec store.SigningKey) (string, error) {
+	owner, alg, kid, now := rec.Owner, rec.Alg, rec.KID, rec.ActivateAt
 	prev := k.activeKey(owner, alg)
 	if err := k.st.PutSigningKey(ctx, rec); err != nil {
 		return "", fmt.Errorf("signing: store key: %w", err)
@@ -315,6 +377,9 @@ func (k *Keyring) Sign(ctx context.Context, alg string, typ Typ, claims any) (to
 // SignAs is Sign with owner's key ("" is the issuer; a service account's unique id is
 // that account, whose key is created on first use).
 func (k *Keyring) SignAs(ctx context.Context, owner, alg string, typ Typ, claims any) (token, kid string, err error) {
+	if alg == A256GCM {
+		return "", "", ErrUnsupportedAlg
+	}
 	kk, err := k.ensure(ctx, owner, alg)
 	if err != nil {
 		return "", "", err
@@ -352,6 +417,9 @@ func (k *Keyring) SignBytes(ctx context.Context, alg string, payload []byte) (si
 
 // SignBytesAs is SignBytes with owner's key (see SignAs).
 func (k *Keyring) SignBytesAs(ctx context.Context, owner, alg string, payload []byte) (sig []byte, kid string, err error) {
+	if alg == A256GCM {
+		return nil, "", ErrUnsupportedAlg
+	}
 	kk, err := k.ensure(ctx, owner, alg)
 	if err != nil {
 		return nil, "", err
@@ -399,6 +467,26 @@ func (kk *key) sign(r io.Reader, input []byte) ([]byte, error) {
 		return kk.signer.Sign(r, input, crypto.Hash(0))
 	}
 	return nil, ErrUnsupportedAlg
+}
+
+// Secrets returns owner's symmetric keys, the active one first (nil when it has none).
+// The slice is shared and must not be modified; it is replaced, never changed, on
+// reload, so callers may cache what they derive from it by slice identity.
+func (k *Keyring) Secrets(owner string) []Secret {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.secrets[owner]
+}
+
+// EnsureSecrets is Secrets, generating owner's first key when it has none.
+func (k *Keyring) EnsureSecrets(ctx context.Context, owner string) ([]Secret, error) {
+	if s := k.Secrets(owner); len(s) > 0 && k.activeKey(owner, A256GCM) != nil {
+		return s, nil
+	}
+	if _, err := k.ensure(ctx, owner, A256GCM); err != nil {
+		return nil, err
+	}
+	return k.Secrets(owner), nil
 }
 
 // JWKS returns keyless's published JWKS document (issuer keys only).

@@ -153,3 +153,78 @@ func TestRotateDue(t *testing.T) {
 		t.Error("a service account key leaked into the issuer JWKS")
 	}
 }
+
+func TestSecretsRotateAndStayUnpublished(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	kr, err := signing.Open(ctx, st, signing.Options{Now: clock, Overlap: time.Hour, RotationPeriod: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kr.Secrets(signing.OwnerAWSSession); got != nil {
+		t.Fatalf("secrets before first use: %v", len(got))
+	}
+	s1, err := kr.EnsureSecrets(ctx, signing.OwnerAWSSession)
+	if err != nil || len(s1) != 1 || len(s1[0].KID) != 8 || s1[0].Value == [32]byte{} {
+		t.Fatalf("EnsureSecrets = %d keys, %v", len(s1), err)
+	}
+	again, _ := kr.EnsureSecrets(ctx, signing.OwnerAWSSession)
+	if len(again) != 1 || again[0].KID != s1[0].KID {
+		t.Fatal("EnsureSecrets generated a second key")
+	}
+	if _, _, err := kr.SignAs(ctx, signing.OwnerAWSSession, signing.A256GCM, signing.TypAccessToken, map[string]any{}); err == nil {
+		t.Fatal("a sealing key signed a JWT")
+	}
+	for _, owner := range []string{"", signing.OwnerAWSSession} {
+		if string(kr.OwnerJWKS(owner)) != `{"keys":[]}` && owner != "" {
+			t.Fatalf("sealing key published under %q: %s", owner, kr.OwnerJWKS(owner))
+		}
+	}
+	var doc struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(kr.JWKS(), &doc); err != nil || len(doc.Keys) != 1 {
+		t.Fatalf("issuer JWKS has %d keys (%v); the sealing key leaked into it?", len(doc.Keys), err)
+	}
+
+	// Rotation: the new key comes first, the old one still opens until the overlap ends.
+	now = now.Add(25 * time.Hour)
+	if _, err := kr.RotateDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s2 := kr.Secrets(signing.OwnerAWSSession)
+	if len(s2) != 2 || s2[1].KID != s1[0].KID || s2[0].KID == s1[0].KID {
+		t.Fatalf("after rotation: %+v", kids(s2))
+	}
+	// A second process sees the same keys.
+	kr2, err := signing.Open(ctx, st, signing.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kids(kr2.Secrets(signing.OwnerAWSSession)); len(got) != 2 || got[0] != s2[0].KID || kr2.Secrets(signing.OwnerAWSSession)[0].Value != s2[0].Value {
+		t.Fatalf("reloaded secrets %v, want %v", got, kids(s2))
+	}
+	now = now.Add(2 * time.Hour)
+	if err := kr.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := kids(kr.Secrets(signing.OwnerAWSSession)); len(got) != 1 || got[0] != s2[0].KID {
+		t.Fatalf("after the overlap: %v", got)
+	}
+}
+
+func kids(s []signing.Secret) []string {
+	var out []string
+	for _, x := range s {
+		out = append(out, x.KID)
+	}
+	return out
+}

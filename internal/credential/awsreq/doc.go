@@ -33,6 +33,37 @@
 // server forwards the request to AWS, which does, and parses the answer with
 // ParseGetCallerIdentityResponse.
 //
+// # Forwarding
+//
+// Forwarder.Forward sends a checked GCIRequest to AWS STS so that AWS
+// verifies the HMAC of credentials keyless did not issue. It re-applies the
+// SSRF guard before any network use (POST https to an allowlisted host, the
+// exact GetCallerIdentity query, empty body, header allowlist, one Host
+// header equal to the URL host) and then sends the client's headers with
+// their original spelling; it adds only an unsigned User-Agent. Its
+// transport is built once (on first use) and reused: HTTPS only, TLS 1.2+,
+// no proxy from the environment, no compression, no cookies, no redirects,
+// and a dial guard that admits only allowlisted names on port 443 and (unless
+// DialOverrides routes the name, as tests do) refuses loopback, link-local,
+// multicast and unspecified addresses. The TLS server name is always the STS
+// host. Answers are read up to MaxResponseBytes.
+//
+// A 200 answer is parsed by ParseGetCallerIdentityResponse. An AWS error
+// answer becomes an *Error wrapping an *UpstreamError that carries the status
+// and the AWS Code (its Message is one line, bounded, with the Authorization
+// value, signature and session token redacted). The stage says whose fault
+// it is: StageSignature for codes meaning the credential did not
+// authenticate (InvalidClientTokenId, SignatureDoesNotMatch, ...),
+// StageDate for ExpiredToken and the clock-window forms of
+// SignatureDoesNotMatch, StageRejected for other client-side codes
+// (AccessDenied, RegionDisabledException, ...), and StageUpstream for
+// everything a retry may fix: 5xx, 429, throttling and Receiver faults,
+// timeouts, connection and TLS failures. Only StageUpstream errors match
+// errors.Is(err, ErrUpstreamUnavailable); callers answer those with a
+// retryable "temporarily unavailable" and the others with invalid_grant.
+// Redirects, unexpected statuses and malformed, compressed or oversized
+// bodies are StageResponse.
+//
 // Every failure is an *Error with a Stage for audit; PublicMessage is the
 // only text meant for callers. Error details never include secrets,
 // signatures or session tokens.

@@ -15,6 +15,8 @@ const (
 	StageSignature Stage = "signature" // scope, signed headers or the HMAC itself do not verify
 	StageResponse  Stage = "response"  // the GetCallerIdentity answer is malformed
 	StagePolicy    Stage = "policy"    // the caller's Policy is invalid (a configuration error)
+	StageRejected  Stage = "rejected"  // AWS STS refused the forwarded request for another caller-side reason (e.g. AccessDenied)
+	StageUpstream  Stage = "upstream"  // AWS STS could not be reached or answered with a retryable fault (see ErrUpstreamUnavailable)
 )
 
 // Error reports why a request was rejected. Error() is internal text (stage
@@ -58,6 +60,10 @@ func (e *Error) PublicMessage() string {
 		return "the AWS identity response is malformed"
 	case StagePolicy:
 		return "the provider's AWS policy is invalid"
+	case StageRejected:
+		return "AWS STS rejected the signed request"
+	case StageUpstream:
+		return "AWS STS is temporarily unavailable, retry later"
 	}
 	return "the AWS signed request was rejected"
 }

@@ -15,6 +15,8 @@ const (
 	Algorithm = "AWS4-HMAC-SHA256"
 	// DefaultMaxSkew is the clock window AWS itself applies.
 	DefaultMaxSkew = 15 * time.Minute
+	// DefaultPresignExpires applies to presigned URLs without X-Amz-Expires.
+	DefaultPresignExpires = 15 * time.Minute
 	// MaxPresignExpires is the largest X-Amz-Expires AWS accepts (7 days).
 	MaxPresignExpires = 7 * 24 * time.Hour
 
@@ -132,7 +134,7 @@ func parsePresigned(r SignedRequest, query []queryPair) (*Auth, error) {
 		}
 	}
 	for _, k := range authParams {
-		if _, ok := vals[k]; !ok {
+		if _, ok := vals[k]; !ok && k != "X-Amz-Expires" {
 			return nil, fail(StageFormat, "presigned URL lacks "+k)
 		}
 	}
@@ -152,12 +154,17 @@ func parsePresigned(r SignedRequest, query []queryPair) (*Auth, error) {
 	if err := a.setTimestamp(vals["X-Amz-Date"]); err != nil {
 		return nil, err
 	}
-	exp := vals["X-Amz-Expires"]
-	n, err := strconv.Atoi(exp)
-	if err != nil || n < 1 || strconv.Itoa(n) != exp || time.Duration(n)*time.Second > MaxPresignExpires {
-		return nil, fail(StageDate, "X-Amz-Expires must be an integer in 1..604800")
+	if exp, ok := vals["X-Amz-Expires"]; ok {
+		n, err := strconv.Atoi(exp)
+		if err != nil || n < 1 || strconv.Itoa(n) != exp || time.Duration(n)*time.Second > MaxPresignExpires {
+			return nil, fail(StageDate, "X-Amz-Expires must be an integer in 1..604800")
+		}
+		a.Expires = time.Duration(n) * time.Second
+	} else {
+		// aws-sdk-go-v2's PresignGetCallerIdentity leaves it out; STS then allows the
+		// SigV4 clock window.
+		a.Expires = DefaultPresignExpires
 	}
-	a.Expires = time.Duration(n) * time.Second
 	a.SessionToken = vals["X-Amz-Security-Token"]
 	if err := checkSignedPresent(r, a); err != nil {
 		return nil, err

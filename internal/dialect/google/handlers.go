@@ -118,6 +118,8 @@ func writeOAuthError(w http.ResponseWriter, status int, e *exchange.Error) {
 		code = "unauthorized_client"
 	case exchange.CodeInternal:
 		code, status = "server_error", http.StatusInternalServerError
+	case exchange.CodeUnavailable:
+		code, status = "temporarily_unavailable", http.StatusServiceUnavailable
 	}
 	if status == 0 {
 		status = http.StatusBadRequest
