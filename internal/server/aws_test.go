@@ -283,7 +283,9 @@ func TestAWSCrossCloudChainWithOAuth2(t *testing.T) {
 	}
 }
 
-type awsSupplier struct{ c externalaccount.AwsSecurityCredentials }
+type awsSupplier struct {
+	c externalaccount.AwsSecurityCredentials
+}
 
 func (s awsSupplier) AwsRegion(context.Context, externalaccount.SupplierOptions) (string, error) {
 	return "us-east-1", nil
