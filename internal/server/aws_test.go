@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -22,6 +26,7 @@ import (
 	"github.com/keylessdev/keyless/internal/audit"
 	"github.com/keylessdev/keyless/internal/config"
 	"github.com/keylessdev/keyless/internal/keylesstest"
+	"github.com/keylessdev/keyless/internal/server"
 	"github.com/keylessdev/keyless/internal/store"
 	"github.com/keylessdev/keyless/internal/testissuer"
 )
@@ -294,4 +299,132 @@ func (s awsSupplier) AwsRegion(context.Context, externalaccount.SupplierOptions)
 func (s awsSupplier) AwsSecurityCredentials(context.Context, externalaccount.SupplierOptions) (*externalaccount.AwsSecurityCredentials, error) {
 	c := s.c
 	return &c, nil
+}
+
+// Session credentials stop working at their expiry, in both dialects, and survive a
+// rotation of the sealing keys.
+func TestAWSSessionExpiryAndKeyRotation(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	f := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) { keylesstest.WithAWS(c, is) },
+		func(o *server.Options) { o.Now = now })
+	ctx := context.Background()
+	creds, err := assumeWithSDK(t, f, f.AWSToken(t, "app", nil), "rot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rotate the sealing keys: the old key still opens the sessions it sealed.
+	offset.Store(int64(31 * 24 * time.Hour))
+	if _, err := f.Keys.RotateDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(0)
+	if n := len(f.Keys.Secrets("aws-session")); n != 2 {
+		t.Fatalf("%d session keys after rotation, want 2", n)
+	}
+	c := stsClient(f, credentials.StaticCredentialsProvider{Value: creds})
+	if _, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("session sealed before the rotation: %v", err)
+	}
+	fresh, err := assumeWithSDK(t, f, f.AWSToken(t, "app", nil), "rot2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stsClient(f, credentials.StaticCredentialsProvider{Value: fresh}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("session sealed after the rotation: %v", err)
+	}
+
+	// One hour later the session is expired (signed at the server's shifted clock, so
+	// only the expiry can fail).
+	offset.Store(int64(time.Hour + time.Second))
+	body := "Action=GetCallerIdentity&Version=2011-06-15"
+	req, _ := http.NewRequest(http.MethodPost, f.URL+"/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "sts", "us-east-1", now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !strings.Contains(string(b), "<Code>ExpiredToken</Code>") {
+		t.Fatalf("expired session: %d %s", resp.StatusCode, b)
+	}
+	// In the Google dialect (x/oauth2 signs at the real time): a session issued an hour
+	// and five seconds ago, while the server's clock was behind, is refused as expired.
+	offset.Store(-int64(time.Hour + 5*time.Second))
+	old, _ := f.Issuer.Mint(map[string]any{"sub": "repo:acme/app:ref:refs/heads/main", "aud": keylesstest.AWSClientID,
+		"iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(10 * time.Minute).Unix()})
+	stale, err := assumeWithSDK(t, f, old, "stale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(0)
+	ts, err := externalaccount.NewTokenSource(ctx, externalaccount.Config{
+		Audience: keylesstest.AWSAudience(), SubjectTokenType: "urn:ietf:params:aws:token-type:aws4_request",
+		TokenURL: f.URL + "/v1/token", Scopes: []string{"https://www.googleapis.com/auth/cloud-platform"},
+		AwsSecurityCredentialsSupplier: awsSupplier{externalaccount.AwsSecurityCredentials{
+			AccessKeyID: stale.AccessKeyID, SecretAccessKey: stale.SecretAccessKey, SessionToken: stale.SessionToken}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ts.Token()
+	wantOAuthError(t, f, err, "invalid_grant", "aws_session_expired")
+}
+
+// Session tags and source identity in the web identity token need sts:TagSession and
+// sts:SetSourceIdentity in the trust policy, evaluated with aws:RequestTag/K.
+func TestAWSSessionTagsAndSourceIdentity(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) {
+		keylesstest.WithAWS(c, is)
+		host := strings.TrimPrefix(is.URL, "https://")
+		c.AWS.Accounts[0].Roles[0].AssumeRolePolicyDocument = []byte(`{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::` + keylesstest.AWSAccountID + `:oidc-provider/` + host + `"},
+			 "Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"` + host + `:sub":"repo:acme/*"}}},
+			{"Sid":"PlatformTagsOnly","Effect":"Allow","Principal":{"Federated":"arn:aws:iam::` + keylesstest.AWSAccountID + `:oidc-provider/` + host + `"},
+			 "Action":"sts:TagSession","Condition":{"StringEquals":{"aws:RequestTag/team":"platform"},"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}}]}`)
+	})
+	tags := func(team string) map[string]any {
+		return map[string]any{"https://aws.amazon.com/tags": map[string]any{
+			"principal_tags": map[string]any{"team": []any{team}}, "transitive_tag_keys": []any{"team"}}}
+	}
+	if _, err := assumeWithSDK(t, f, f.AWSToken(t, "app", tags("platform")), "tagged"); err != nil {
+		t.Fatalf("tags allowed by sts:TagSession: %v", err)
+	}
+	_, err := assumeWithSDK(t, f, f.AWSToken(t, "app", tags("finance")), "tagged")
+	assertDenied(t, f, err, "AccessDenied", "trust_policy", "sts:TagSession")
+	_, err = assumeWithSDK(t, f, f.AWSToken(t, "app", map[string]any{"https://aws.amazon.com/source_identity": "alice"}), "si")
+	assertDenied(t, f, err, "AccessDenied", "trust_policy", "sts:SetSourceIdentity")
+	_, err = assumeWithSDK(t, f, f.AWSToken(t, "app", map[string]any{"https://aws.amazon.com/source_identity": "a b"}), "si")
+	assertDenied(t, f, err, "InvalidIdentityToken", "session_claims", "")
+}
+
+// assertDenied checks an SDK error's code and the audited reason (and, when given, the
+// action the trust policy denied).
+func assertDenied(t *testing.T, f *keylesstest.Fixture, err error, code, reason, action string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+	if ae.ErrorCode() != code {
+		t.Fatalf("code %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
+	}
+	rec, err := f.Store.AuditByID(context.Background(), decisionIDOf(ae.ErrorMessage()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := audit.DecodeEvent(rec.Data)
+	if ev.Reason != reason {
+		t.Errorf("reason %q, want %q", ev.Reason, reason)
+	}
+	if action != "" && !strings.Contains(ev.Detail, action) {
+		t.Errorf("detail %q does not name %s", ev.Detail, action)
+	}
 }
