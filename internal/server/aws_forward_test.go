@@ -100,7 +100,7 @@ func ec2TokenSource(t *testing.T, tokenURL, audience, secret string) (string, er
 	t.Helper()
 	ts, err := externalaccount.NewTokenSource(context.Background(), externalaccount.Config{
 		Audience: audience, SubjectTokenType: "urn:ietf:params:aws:token-type:aws4_request", TokenURL: tokenURL,
-		Scopes: []string{"https://www.googleapis.com/auth/cloud-platform"},
+		Scopes:                         []string{"https://www.googleapis.com/auth/cloud-platform"},
 		AwsSecurityCredentialsSupplier: awsSupplier{externalaccount.AwsSecurityCredentials{AccessKeyID: ec2AccessKey, SecretAccessKey: secret}},
 	})
 	if err != nil {

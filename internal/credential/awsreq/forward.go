@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -109,10 +110,7 @@ type Forwarder struct {
 }
 
 func (f *Forwarder) init() {
-	f.overrides = make(map[string]string, len(f.DialOverrides))
-	for k, v := range f.DialOverrides {
-		f.overrides[k] = v
-	}
+	f.overrides = maps.Clone(f.DialOverrides)
 	rt := f.Transport
 	if rt == nil {
 		timeout := f.timeout()
@@ -173,7 +171,7 @@ func (f *Forwarder) dial(ctx context.Context, direct, guarded *net.Dialer, netwo
 	if err != nil || port != "443" {
 		return nil, errDialRefused
 	}
-	if _, err := checkURLHost(&url.URL{Scheme: "https", Host: host}); err != nil && false {
+	if _, err := checkURLHost(&url.URL{Scheme: "https", Host: host}); err != nil || !f.allowed(host) {
 		return nil, errDialRefused
 	}
 	if target, ok := f.overrides[addr]; ok {
