@@ -151,12 +151,13 @@ func demoCmd() *cobra.Command {
 }
 
 func explainCmd() *cobra.Command {
-	var cfgPath, provider, tokenFile, sa, serverURL, decision string
+	var cfgPath, provider, tokenFile, sa, serverURL, decision, awsRole string
 	c := &cobra.Command{
 		Use:   "explain",
 		Short: "Explain why an exchange is allowed or denied",
 		Long: `Offline: run the real decision pipeline (dry run: no token, no audit) on a config and a credential.
   keyless explain --config keyless.yaml --provider projects/N/locations/global/workloadIdentityPools/P/providers/X --subject-token token.jwt [--service-account EMAIL]
+  keyless explain --config keyless.yaml --aws-role arn:aws:iam::ACCOUNT:role/NAME --subject-token token.jwt
 Online: explain a decision a server made, by the decision id it returned.
   keyless explain --server http://127.0.0.1:8080 --decision 01J...`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -164,10 +165,10 @@ Online: explain a decision a server made, by the decision id it returned.
 			if serverURL != "" {
 				return explainRemote(cmd.Context(), out, serverURL, decision)
 			}
-			if cfgPath == "" || provider == "" || tokenFile == "" {
-				return errors.New("give --config, --provider and --subject-token (or --server and --decision)")
+			if cfgPath == "" || (provider == "") == (awsRole == "") || tokenFile == "" {
+				return errors.New("give --config, --subject-token and one of --provider or --aws-role (or --server and --decision)")
 			}
-			return explainOffline(cmd.Context(), out, cfgPath, provider, tokenFile, sa)
+			return explainOffline(cmd.Context(), out, cfgPath, provider, awsRole, tokenFile, sa)
 		},
 	}
 	f := c.Flags()
@@ -175,6 +176,7 @@ Online: explain a decision a server made, by the decision id it returned.
 	f.StringVar(&provider, "provider", "", "provider resource name or audience")
 	f.StringVar(&tokenFile, "subject-token", "", "file holding the workload's credential (JWT)")
 	f.StringVar(&sa, "service-account", "", "also explain impersonating this service account")
+	f.StringVar(&awsRole, "aws-role", "", "explain sts:AssumeRoleWithWebIdentity of this role ARN instead")
 	f.StringVar(&serverURL, "server", "", "keyless server URL")
 	f.StringVar(&decision, "decision", "", "decision id returned by the server")
 	return c
@@ -206,7 +208,7 @@ func explainRemote(ctx context.Context, out io.Writer, serverURL, decision strin
 	return explain.RenderEvent(out, b)
 }
 
-func explainOffline(ctx context.Context, out io.Writer, cfgPath, provider, tokenFile, sa string) error {
+func explainOffline(ctx context.Context, out io.Writer, cfgPath, provider, awsRole, tokenFile, sa string) error {
 	cfg, err := config.LoadWith(cfgPath, exchange.Check)
 	if err != nil {
 		return err
@@ -228,7 +230,14 @@ func explainOffline(ctx context.Context, out io.Writer, cfgPath, provider, token
 		return probs
 	}
 	eng := exchange.New(snap, exchange.Options{})
-	tr, allowed, derr := eng.Explain(ctx, exchange.ExplainRequest{Audience: provider, SubjectToken: string(tok), ServiceAccount: sa})
+	var tr *exchange.Trace
+	var allowed bool
+	var derr *exchange.Error
+	if awsRole != "" {
+		tr, allowed, derr = eng.ExplainAssumeRole(ctx, awsRole, string(tok), "")
+	} else {
+		tr, allowed, derr = eng.Explain(ctx, exchange.ExplainRequest{Audience: provider, SubjectToken: string(tok), ServiceAccount: sa})
+	}
 	explain.Render(out, tr)
 	if !allowed {
 		msg := "denied"

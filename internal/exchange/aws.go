@@ -530,3 +530,16 @@ func boundCorrelation(c map[string]string) map[string]string {
 	}
 	return out
 }
+
+// ExplainAssumeRole runs AssumeRoleWithWebIdentity as a dry run (no credentials, no
+// audit event) and returns its trace.
+func (e *Engine) ExplainAssumeRole(ctx context.Context, roleArn, webIdentityToken, sessionName string) (tr *Trace, allowed bool, derr *Error) {
+	if sessionName == "" {
+		sessionName = "keyless-explain"
+	}
+	tr = &Trace{}
+	ev := &audit.Event{AWS: &audit.AWSRecord{RequestParameters: &audit.AWSRequestParameters{}}}
+	_, derr = e.assumeRole(ctx, e.snap.Load(), AssumeRoleRequest{RoleArn: roleArn, RoleSessionName: sessionName,
+		WebIdentityToken: strings.TrimSpace(webIdentityToken)}, tr, ev, Meta{Dialect: "explain", Method: "AssumeRoleWithWebIdentity", DryRun: true})
+	return tr, derr == nil, derr
+}
