@@ -84,3 +84,23 @@ func TestExplainAssumeRole(t *testing.T) {
 		t.Error("explain wrote audit events")
 	}
 }
+
+func TestTrustPolicyWarnings(t *testing.T) {
+	t.Parallel()
+	e := newAWSEnv(t)
+	if w := e.eng.Snapshot().Warnings(); len(w) != 0 {
+		t.Fatalf("the test trust policy is tight, got warnings %v", w)
+	}
+	loose := newEnv(t, func(c *config.Config, is *testissuer.Issuer) {
+		keylesstest.WithAWS(c, is)
+		host := strings.TrimPrefix(is.URL, "https://")
+		c.AWS.Accounts[0].Roles[0].AssumeRolePolicyDocument = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+			"Principal":{"Federated":"arn:aws:iam::` + keylesstest.AWSAccountID + `:oidc-provider/` + host + `"},
+			"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + host + `:sub":"repo:acme/*"}}}]}`)
+	})
+	w := strings.Join(loose.eng.Snapshot().Warnings(), "\n")
+	if !strings.Contains(w, "aws.accounts[0].roles[0].assumeRolePolicyDocument.Statement[0]") ||
+		!strings.Contains(w, "compared literally") || !strings.Contains(w, "aud") {
+		t.Errorf("warnings:\n%s", w)
+	}
+}

@@ -39,6 +39,10 @@ type AWSRole struct {
 // AWSRole returns the role with the given ARN.
 func (s *Snapshot) AWSRole(arn string) *AWSRole { return s.awsRoles[arn] }
 
+// Warnings lists configuration that is valid but risky (over-broad trust policies),
+// each prefixed with its config path.
+func (s *Snapshot) Warnings() []string { return s.warnings }
+
 // AWSOIDCProvider returns the IAM OIDC provider with the given ARN.
 func (s *Snapshot) AWSOIDCProvider(arn string) *AWSOIDCProvider { return s.awsProviders[arn] }
 
@@ -131,6 +135,9 @@ func (s *Snapshot) compileAWS(a *config.AWS, keys KeySources) config.Problems {
 				}
 			}
 			role.Trust = pol
+			for _, w := range pol.Lint() {
+				s.warnings = append(s.warnings, rp+"."+w)
+			}
 			s.awsRoles[role.ARN] = role
 		}
 	}

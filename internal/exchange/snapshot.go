@@ -30,6 +30,7 @@ type Snapshot struct {
 	awsRoles        map[string]*AWSRole         // key: role ARN
 	awsProviders    map[string]*AWSOIDCProvider // key: provider ARN
 	awsByIssuer     map[string]*AWSOIDCProvider // key: account + " " + url
+	warnings        []string
 }
 
 // Project is a compiled project.

@@ -166,6 +166,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if len(probs) > 0 {
 		return nil, probs
 	}
+	logWarnings(opts.Logger, snap)
 	if err := recordConfig(ctx, st, opts.Config); err != nil {
 		return nil, err
 	}
@@ -387,7 +388,15 @@ func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
 	}
 	s.Engine.Swap(snap)
 	s.log.Info("configuration reloaded", "providers", len(snap.Providers()))
+	logWarnings(s.log, snap)
 	return nil
+}
+
+// logWarnings reports risky but valid configuration (keyless lint will list the same).
+func logWarnings(l *slog.Logger, snap *exchange.Snapshot) {
+	for _, w := range snap.Warnings() {
+		l.Warn("config warning", "warning", w)
+	}
 }
 
 // JWKSOptions turns the config's issuer-trust settings into JWKS cache options, for the
