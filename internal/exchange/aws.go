@@ -222,6 +222,9 @@ func (e *Engine) assumeRole(ctx context.Context, snap *Snapshot, req AssumeRoleR
 		}
 	}
 	tr.okData("trust_policy", policyTrace("", keys, decisions), "trust policy of %s allows %s", role.ARN, strings.Join(actions, ", "))
+	if e.opts.Observer != nil && !meta.DryRun {
+		e.opts.Observer.Subject(prov.ARN, v.Subject)
+	}
 
 	// 5. Duration.
 	dur := awsDefaultSessionDuration
