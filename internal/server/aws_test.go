@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -426,5 +427,55 @@ func assertDenied(t *testing.T, f *keylesstest.Fixture, err error, code, reason,
 	}
 	if action != "" && !strings.Contains(ev.Detail, action) {
 		t.Errorf("detail %q does not name %s", ev.Detail, action)
+	}
+}
+
+// No web identity token, secret access key or session token reaches the server log or
+// the audit log, on allowed and denied AWS calls alike.
+func TestAWSNoSecretsInLogs(t *testing.T) {
+	t.Parallel()
+	var logBuf safeBuffer
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	f := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) { keylesstest.WithAWS(c, is) }, func(o *server.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.AuditLog = auditPath
+	})
+	good, denied := f.AWSToken(t, "app", nil), f.AWSToken(t, "forbidden", nil)
+	creds, err := assumeWithSDK(t, f, good, "logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = assumeWithSDK(t, f, denied, "logs")
+	ctx := context.Background()
+	if _, err := stsClient(f, credentials.StaticCredentialsProvider{Value: creds}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	bad := creds
+	bad.SecretAccessKey = strings.Repeat("B", 40)
+	_, _ = stsClient(f, credentials.StaticCredentialsProvider{Value: bad}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	ts, _ := externalaccount.NewTokenSource(ctx, externalaccount.Config{
+		Audience: keylesstest.AWSAudience(), SubjectTokenType: "urn:ietf:params:aws:token-type:aws4_request",
+		TokenURL: f.URL + "/v1/token", Scopes: []string{"https://www.googleapis.com/auth/cloud-platform"},
+		AwsSecurityCredentialsSupplier: awsSupplier{externalaccount.AwsSecurityCredentials{
+			AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}},
+	})
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditLog, err := os.ReadFile(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(auditLog), creds.AccessKeyID) {
+		t.Fatal("the audit log does not name the issued access key id (the test would prove nothing)")
+	}
+	sig := func(jwt string) string { return jwt[strings.LastIndexByte(jwt, '.')+1:] }
+	for _, sec := range []string{sig(good), sig(denied), creds.SecretAccessKey, creds.SessionToken[:40], bad.SecretAccessKey, sig(tok.AccessToken)} {
+		for name, text := range map[string]string{"server log": logBuf.String(), "audit log": string(auditLog)} {
+			if strings.Contains(text, sec) {
+				t.Errorf("%s contains a secret (%.8s…)", name, sec)
+			}
+		}
 	}
 }
