@@ -1,11 +1,9 @@
-// Package demo is `keyless demo`: a server on loopback with embedded storage and a demo
-// federation (test issuers shaped like GitHub Actions and a Kubernetes cluster), real
-// exchanges through the HTTP API, each outcome printed with its explanation.
 package demo
 
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +27,7 @@ const (
 	PoolID        = "demo-pool"
 	DeploySA      = "deploy-sa@demo-project.iam.gserviceaccount.com"
 	PaymentsSA    = "payments-sa@demo-project.iam.gserviceaccount.com"
+	CheckoutSA    = "checkout-sa@demo-project.iam.gserviceaccount.com"
 )
 
 // Options configure the demo.
@@ -37,6 +36,8 @@ type Options struct {
 	DataDir string // default: a new temporary directory
 	Out     io.Writer
 	Logger  *slog.Logger
+	// configure edits the demo configuration before the server starts (tests).
+	configure func(*config.Config)
 }
 
 // Demo is a running demo: the server, its issuers and the files written for trying it.
@@ -44,9 +45,18 @@ type Demo struct {
 	Server      *server.Server
 	GitHub, K8s *testissuer.Issuer
 	Dir         string
-	Failures    int // scenarios whose outcome differed from the expected one
-	out         io.Writer
-	client      *http.Client
+	Failures    int // outcomes that differed from the expected ones
+	// Results lists the scenarios run, in order.
+	Results []Result
+	out     io.Writer
+	client  *http.Client
+}
+
+// Result is how one scenario went.
+type Result struct {
+	Title string
+	// Unexpected counts the outcomes of the scenario that differed from the expected ones.
+	Unexpected int
 }
 
 // ProviderAudience returns the STS audience of a demo provider.
@@ -54,12 +64,15 @@ func ProviderAudience(provider string) string {
 	return "//iam.googleapis.com/projects/" + ProjectNumber + "/locations/global/workloadIdentityPools/" + PoolID + "/providers/" + provider
 }
 
-// Config returns the demo federation for the two issuers.
-func Config(githubURL, k8sURL string) *config.Config {
+// Config returns the demo federation for the two issuers: the Google pool with a
+// GitHub, a Kubernetes and an AWS provider, and the AWS account whose IAM OIDC provider
+// is the Kubernetes issuer (an https URL; issuerCAFile holds its certificate).
+func Config(githubURL, k8sURL, issuerCAFile string) *config.Config {
 	principalSet := "principalSet://iam.googleapis.com/projects/" + ProjectNumber + "/locations/global/workloadIdentityPools/" + PoolID
 	return &config.Config{
 		OrgPolicy: &config.OrgPolicy{AllowedIssuers: []string{githubURL, k8sURL}},
-		Server:    &config.Server{AllowPrivateIssuers: true, AllowInsecureHTTPIssuers: true},
+		Server:    &config.Server{AllowPrivateIssuers: true, AllowInsecureHTTPIssuers: true, IssuerCAFile: issuerCAFile},
+		AWS:       awsConfig(k8sURL),
 		Google: &config.Google{Projects: []config.Project{{
 			ProjectID: ProjectID, ProjectNumber: ProjectNumber,
 			WorkloadIdentityPools: []config.WorkloadIdentityPool{{
@@ -84,6 +97,13 @@ func Config(githubURL, k8sURL string) *config.Config {
 						AttributeCondition: "assertion['kubernetes.io']['namespace'] in ['payments', 'batch']",
 						OIDC:               &config.OIDC{IssuerURI: k8sURL, AllowedAudiences: []string{"keyless-demo"}},
 					},
+					{
+						// Google's default AWS mapping: google.subject is the caller's ARN,
+						// attribute.aws_role the assumed role without the session name.
+						WorkloadIdentityPoolProviderID: AWSProviderID, DisplayName: "AWS account " + AWSAccountID + " (demo)",
+						AttributeCondition: "attribute.aws_role.endsWith('assumed-role/" + AWSRoleName + "')",
+						AWS:                &config.AWSProvider{AccountID: AWSAccountID},
+					},
 				},
 			}},
 			ServiceAccounts: []config.ServiceAccount{
@@ -92,6 +112,9 @@ func Config(githubURL, k8sURL string) *config.Config {
 				}}}},
 				{AccountID: "payments-sa", DisplayName: "Payments", IAMPolicy: &config.IAMPolicy{Bindings: []config.Binding{{
 					Role: "roles/iam.workloadIdentityUser", Members: []string{principalSet + "/attribute.namespace/payments"},
+				}}}},
+				{AccountID: "checkout-sa", DisplayName: "Checkout (reached from AWS)", IAMPolicy: &config.IAMPolicy{Bindings: []config.Binding{{
+					Role: "roles/iam.workloadIdentityUser", Members: []string{principalSet + "/attribute.aws_role/" + AWSRoleSessionPrefix()},
 				}}}},
 			},
 		}}},
@@ -111,18 +134,30 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	if d.GitHub, err = testissuer.Start(testissuer.Options{Alg: "RS256"}); err != nil {
 		return nil, err
 	}
-	if d.K8s, err = testissuer.Start(testissuer.Options{Alg: "ES256"}); err != nil {
+	// The cluster's issuer is served over HTTPS: AWS names IAM OIDC providers and
+	// condition keys after the issuer without its https:// scheme.
+	if d.K8s, err = testissuer.Start(testissuer.Options{Alg: "ES256", TLS: true}); err != nil {
 		d.GitHub.Close()
 		return nil, err
 	}
 	d.Dir = opts.DataDir
 	if d.Dir == "" {
 		if d.Dir, err = os.MkdirTemp("", "keyless-demo-"); err != nil {
+			d.Close()
 			return nil, err
 		}
 	}
-	cfg := Config(d.GitHub.URL, d.K8s.URL)
+	caFile := filepath.Join(d.Dir, "k8s-issuer-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.K8s.Certificate()}), 0o600); err != nil {
+		d.Close()
+		return nil, err
+	}
+	cfg := Config(d.GitHub.URL, d.K8s.URL, caFile)
+	if opts.configure != nil {
+		opts.configure(cfg)
+	}
 	if probs := cfg.Validate(); len(probs) > 0 {
+		d.Close()
 		return nil, probs
 	}
 	d.Server, err = server.New(ctx, server.Options{Config: cfg, DataDir: filepath.Join(d.Dir, "data"), Addr: opts.Addr,
@@ -161,10 +196,10 @@ func GitHubClaims(owner, repo, ref, aud string) map[string]any {
 	}
 }
 
-// K8sClaims are the claims of a projected service account token.
-func K8sClaims(namespace, sa string) map[string]any {
+// K8sClaims are the claims of a projected service account token for aud.
+func K8sClaims(namespace, sa, aud string) map[string]any {
 	return map[string]any{
-		"sub": "system:serviceaccount:" + namespace + ":" + sa, "aud": []string{"keyless-demo"},
+		"sub": "system:serviceaccount:" + namespace + ":" + sa, "aud": []string{aud},
 		"kubernetes.io": map[string]any{
 			"namespace":      namespace,
 			"serviceaccount": map[string]any{"name": sa, "uid": "6f1a0c2e-0000-4000-8000-00000000cafe"},
@@ -174,7 +209,10 @@ func K8sClaims(namespace, sa string) map[string]any {
 }
 
 type scenario struct {
-	title, why   string
+	title, why string
+	// run performs a scenario that is not a plain Google exchange; the fields below
+	// describe those.
+	run          func(context.Context) error
 	issuer       *testissuer.Issuer
 	claims       map[string]any
 	provider     string
@@ -187,6 +225,7 @@ type scenario struct {
 func (d *Demo) Run(ctx context.Context) error {
 	base := d.Server.URL
 	fmt.Fprintf(d.out, "keyless demo: server %s, issuers %s (GitHub-shaped) and %s (Kubernetes-shaped)\n", base, d.GitHub.URL, d.K8s.URL)
+	fmt.Fprintf(d.out, "AWS account %s trusts the Kubernetes issuer; Google pool %s trusts that AWS account\n", AWSAccountID, PoolID)
 	fmt.Fprintf(d.out, "data and audit log in %s\n\n", d.Dir)
 	ghAud := "https://iam.googleapis.com/projects/" + ProjectNumber + "/locations/global/workloadIdentityPools/" + PoolID + "/providers/github"
 	scenarios := []scenario{
@@ -195,17 +234,29 @@ func (d *Demo) Run(ctx context.Context) error {
 		{title: "GitHub Actions evil-corp/deploy -> deploy-sa", why: "denied by the attribute condition (repository_owner)",
 			issuer: d.GitHub, claims: GitHubClaims("evil-corp", "deploy", "refs/heads/main", ghAud), provider: "github", sa: DeploySA, wantSTS: 400},
 		{title: "Kubernetes batch/report-job -> payments-sa", why: "federation succeeds, impersonation denied: no binding for namespace batch",
-			issuer: d.K8s, claims: K8sClaims("batch", "report-job"), provider: "kubernetes", sa: PaymentsSA, wantSTS: 200, wantImperson: 403},
+			issuer: d.K8s, claims: K8sClaims("batch", "report-job", "keyless-demo"), provider: "kubernetes", sa: PaymentsSA, wantSTS: 200, wantImperson: 403},
 		{title: "GitHub Actions acme/deploy with the wrong audience", why: "denied at credential verification (aud)",
 			issuer: d.GitHub, claims: GitHubClaims("acme", "deploy", "refs/heads/main", "https://github.com/acme"), provider: "github", sa: DeploySA, wantSTS: 400},
 		{title: "Kubernetes payments/checkout -> payments-sa", why: "allowed through the namespace binding",
-			issuer: d.K8s, claims: K8sClaims("payments", "checkout"), provider: "kubernetes", sa: PaymentsSA, wantSTS: 200, wantImperson: 200},
+			issuer: d.K8s, claims: K8sClaims("payments", "checkout", "keyless-demo"), provider: "kubernetes", sa: PaymentsSA, wantSTS: 200, wantImperson: 200},
+		{title: "Cross-cloud chain: Kubernetes shop/checkout -> AWS role " + AWSRolePath[1:] + AWSRoleName + " -> Google checkout-sa",
+			why: "AWS trusts the cluster's issuer; Google trusts the AWS role's sessions; one correlation key links every step",
+			run: d.crossCloudChain},
+		{title: "Kubernetes payments/checkout -> AWS role " + AWSRolePath[1:] + AWSRoleName,
+			why: "AccessDenied: the trust policy pins namespace shop (same service account name, other namespace)",
+			run: d.trustPolicyDenial},
 	}
 	for i, sc := range scenarios {
 		fmt.Fprintf(d.out, "%d. %s\n   expected: %s\n", i+1, sc.title, sc.why)
-		if err := d.runScenario(ctx, sc); err != nil {
+		before := d.Failures
+		run := sc.run
+		if run == nil {
+			run = func(ctx context.Context) error { return d.runScenario(ctx, sc) }
+		}
+		if err := run(ctx); err != nil {
 			return err
 		}
+		d.Results = append(d.Results, Result{Title: sc.title, Unexpected: d.Failures - before})
 		fmt.Fprintln(d.out)
 	}
 	return d.writeTryItFiles()
@@ -248,9 +299,14 @@ func (d *Demo) runScenario(ctx context.Context, sc scenario) error {
 
 func (d *Demo) check(got, want int) {
 	if got != want {
-		d.Failures++
-		fmt.Fprintf(d.out, "   UNEXPECTED: status %d, the demo expected %d\n", got, want)
+		d.unexpected("status %d, the demo expected %d", got, want)
 	}
+}
+
+// unexpected records and prints an outcome that differs from the expected one.
+func (d *Demo) unexpected(format string, args ...any) {
+	d.Failures++
+	fmt.Fprintf(d.out, "   UNEXPECTED: %s\n", fmt.Sprintf(format, args...))
 }
 
 func (d *Demo) post(ctx context.Context, path, ctype, body, bearer string) (int, []byte, string, error) {
@@ -342,14 +398,25 @@ func (d *Demo) writeTryItFiles() error {
 	if err := os.WriteFile(credFile, b, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, `Try it by hand (the token in %s is valid for 10 minutes):
+	k8sTok, err := d.K8s.Mint(K8sClaims("shop", "checkout", AWSClientID))
+	if err != nil {
+		return err
+	}
+	k8sFile := filepath.Join(d.Dir, "k8s-token-for-aws.jwt")
+	if err := os.WriteFile(k8sFile, []byte(k8sTok), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, `Try it by hand (the tokens in %s are valid for 10 minutes):
   curl -s %s/v1/token -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \
     -d subject_token_type=urn:ietf:params:oauth:token-type:jwt -d scope=https://www.googleapis.com/auth/cloud-platform \
     --data-urlencode audience=%s --data-urlencode subject_token@%s
   gcloud auth login --cred-file=%s   # then: gcloud auth print-access-token
+  aws sts assume-role-with-web-identity --endpoint-url %s --region us-east-1 \
+    --role-arn %s --role-session-name by-hand --web-identity-token file://%s
   curl -s %s/.well-known/openid-configuration   # keyless as an OIDC issuer; JWKS at /jwks
   curl -s %s/v1/decisions/DECISION_ID           # any decision id printed above, explained
   curl -s %s/metrics | grep keyless_
-`, tokFile, d.Server.URL, ProviderAudience("github"), tokFile, credFile, d.Server.URL, d.Server.URL, d.Server.URL)
+`, d.Dir, d.Server.URL, ProviderAudience("github"), tokFile, credFile, d.Server.URL, AWSRoleARN(), k8sFile,
+		d.Server.URL, d.Server.URL, d.Server.URL)
 	return nil
 }

@@ -216,12 +216,12 @@ func (e *Engine) assumeRole(ctx context.Context, snap *Snapshot, req AssumeRoleR
 		d := role.Trust.Evaluate(awspolicy.Request{Action: act, Federated: prov.ARN, Context: keys})
 		decisions = append(decisions, d)
 		if !d.Allowed {
-			tr.fail("trust_policy", trustFix(act, d), policyTrace(act, keys, decisions), "%s: %s", act, d.Reason)
+			tr.fail("trust_policy", trustFix(act, d), policyTrace(act, keys, actions, decisions), "%s: %s", act, d.Reason)
 			return nil, awsDeny(CodePermissionDenied, AWSAccessDenied, "trust_policy", awsNotAuthorizedAssume,
 				fmt.Sprintf("trust policy of %s denies %s: %s", role.ARN, act, d.Reason))
 		}
 	}
-	tr.okData("trust_policy", policyTrace("", keys, decisions), "trust policy of %s allows %s", role.ARN, strings.Join(actions, ", "))
+	tr.okData("trust_policy", policyTrace("", keys, actions, decisions), "trust policy of %s allows %s", role.ARN, strings.Join(actions, ", "))
 	if e.opts.Observer != nil && !meta.DryRun {
 		e.opts.Observer.Subject(prov.ARN, v.Subject)
 	}
@@ -436,8 +436,8 @@ func scalarClaim(v any) string {
 
 // policyTrace is the trust-policy data recorded in the trace: the condition keys and
 // each action's statement-by-statement evaluation.
-func policyTrace(failedAction string, keys map[string][]string, ds []awspolicy.Decision) map[string]any {
-	out := map[string]any{"conditionKeys": keys, "decisions": ds}
+func policyTrace(failedAction string, keys map[string][]string, actions []string, ds []awspolicy.Decision) map[string]any {
+	out := map[string]any{"conditionKeys": keys, "actions": actions[:len(ds)], "decisions": ds}
 	if failedAction != "" {
 		out["deniedAction"] = failedAction
 	}
@@ -456,7 +456,7 @@ func trustFix(action string, d awspolicy.Decision) string {
 	case "sts:SetSourceIdentity":
 		return "the token carries a source identity: the trust policy must also allow sts:SetSourceIdentity"
 	}
-	return "no Allow statement matches; compare the condition keys below with the statement's conditions"
+	return "no Allow statement matches; compare the request's condition keys with the statement's conditions"
 }
 
 func awsCredentialFix(stage string, p *AWSOIDCProvider) string {
