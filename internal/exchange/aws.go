@@ -33,6 +33,8 @@ const (
 	AWSInternalFailure        = "InternalFailure"
 	awsNotAuthorizedAssume    = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 	awsDefaultSessionDuration = time.Hour
+	// awsFederatedLifetime is Google's default federated token lifetime for AWS providers.
+	awsFederatedLifetime = 15 * time.Minute
 	// awsMaxSkew is SigV4's clock window.
 	awsMaxSkew = 15 * time.Minute
 )

@@ -104,3 +104,4 @@ func TestTrustPolicyWarnings(t *testing.T) {
 		t.Errorf("warnings:\n%s", w)
 	}
 }
+

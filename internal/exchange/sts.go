@@ -211,7 +211,12 @@ func (e *Engine) exchangeSTS(ctx context.Context, snap *Snapshot, req STSRequest
 
 	// 5. Mint the federated token.
 	now := e.opts.Now()
+	// Google's defaults: an OIDC credential's remaining lifetime capped at one hour; 15
+	// minutes for AWS providers; the pool's sessionDuration overrides both.
 	lifetime := e.opts.MaxTokenLifetime
+	if prov.Kind == "aws" {
+		lifetime = min(lifetime, awsFederatedLifetime)
+	}
 	if prov.Pool.SessionDuration > 0 {
 		lifetime = prov.Pool.SessionDuration
 	} else if rem := credExpiry.Sub(now); rem < lifetime {

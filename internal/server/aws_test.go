@@ -265,6 +265,10 @@ func TestAWSCrossCloudChainWithOAuth2(t *testing.T) {
 		if tok.AccessToken == "" {
 			t.Fatal("no token")
 		}
+		// Google's default for AWS providers: federated tokens live 15 minutes.
+		if d := time.Until(tok.Expiry); !impersonate && (d < 14*time.Minute || d > 15*time.Minute) {
+			t.Errorf("federated token expires in %s, want 15 minutes", d)
+		}
 	}
 	// Every link of the chain carries the same correlation key.
 	recs, err := f.Store.QueryAudit(context.Background(), store.AuditQuery{Limit: 100})

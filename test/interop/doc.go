@@ -1,4 +1,4 @@
-// Package interop proves keyless's Google dialect with unmodified real clients.
+// Package interop proves keyless's Google and AWS dialects with unmodified real clients.
 //
 // The tests build the keyless binary once (TestMain), then each test starts its own
 // `keyless serve` process on 127.0.0.1:0 with a fresh data directory and a federation
@@ -13,12 +13,18 @@
 //   - github.com/coreos/go-oidc verifying ID tokens through keyless's own discovery;
 //   - google-auth-library from npm (node/, pinned in package-lock.json);
 //   - the gcloud CLI (`auth login --cred-file`, `auth print-access-token`);
-//   - the Python google-auth vendored in the Cloud SDK.
+//   - the Python google-auth vendored in the Cloud SDK;
+//   - on the AWS side (aws_*_test.go): awscli and boto3 (AssumeRoleWithWebIdentity, explicit
+//     and through the web-identity credential provider with AWS_ENDPOINT_URL_STS, then a
+//     SigV4-signed GetCallerIdentity, and presigned URLs), @aws-sdk/client-sts with
+//     @aws-sdk/credential-providers (node/aws-sts.js), and the three Google clients above
+//     with an "aws" credential source fed keyless-issued AWS credentials (the aws4_request
+//     exchange, then impersonation).
 //
 // Every token a client obtains is verified against keyless's JWKS and checked for the
 // subject it must name; every denial is looked up at /v1/decisions/{id} to check that
 // the audit trace names the failed stage.
 //
-// Node, gcloud and Python are external tools: when one is missing the test skips, unless
+// Node, gcloud, Python, awscli and boto3 are external tools: when one is missing the test skips, unless
 // KEYLESS_INTEROP_REQUIRED is set (CI), in which case it fails. Nothing leaves loopback.
 package interop
