@@ -104,4 +104,3 @@ func TestTrustPolicyWarnings(t *testing.T) {
 		t.Errorf("warnings:\n%s", w)
 	}
 }
-

@@ -34,7 +34,23 @@ type plan struct {
 	bodies     [][]byte // cycled through; one per subject token for sts
 	bearers    []string // per worker (impersonate)
 	success    []byte   // a successful response body contains this
-	tokenField string   // JSON field of the minted token in a success
+	// extract returns the minted credential of a success (warm-up and floor only).
+	extract func(body []byte) (string, error)
+}
+
+// jsonField extracts the string member name of a JSON response.
+func jsonField(name string) func([]byte) (string, error) {
+	return func(b []byte) (string, error) {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return "", fmt.Errorf("response JSON: %w", err)
+		}
+		s, _ := m[name].(string)
+		if s == "" {
+			return "", fmt.Errorf("response has no %s", name)
+		}
+		return s, nil
+	}
 }
 
 func newHTTPClient(conns int) *http.Client {
@@ -53,8 +69,8 @@ func newHTTPClient(conns int) *http.Client {
 	}
 }
 
-// mintPool mints n distinct subject tokens in parallel.
-func mintPool(ctx context.Context, is *testissuer.Issuer, n int) ([]string, error) {
+// mintPool mints n distinct subject tokens with claims(i) in parallel.
+func mintPool(ctx context.Context, is *testissuer.Issuer, n int, claims func(int) map[string]any) ([]string, error) {
 	out := make([]string, n)
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -63,7 +79,7 @@ func mintPool(ctx context.Context, is *testissuer.Issuer, n int) ([]string, erro
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				tok, err := is.Mint(githubClaims(i))
+				tok, err := is.Mint(claims(i))
 				if err != nil {
 					mu.Lock()
 					firstErr = cmpErr(firstErr, err)
@@ -97,6 +113,7 @@ type outcome struct {
 	status  int // 0 on a transport error
 	latency time.Duration
 	token   string // the minted token, when asked for
+	body    []byte // the response body, when the token was asked for
 	err     error  // transport error or a non-success response
 }
 
@@ -126,12 +143,8 @@ func (p *plan) do(client *http.Client, body []byte, bearer string, wantToken boo
 	case resp.StatusCode != http.StatusOK || !bytes.Contains(b, p.success):
 		o.err = fmt.Errorf("HTTP %d: %.300s", resp.StatusCode, b)
 	case wantToken:
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			o.err = fmt.Errorf("response JSON: %w", err)
-		} else if o.token, _ = m[p.tokenField].(string); o.token == "" {
-			o.err = fmt.Errorf("response has no %s", p.tokenField)
-		}
+		o.body = b
+		o.token, o.err = p.extract(b)
 	}
 	return o
 }
@@ -226,24 +239,49 @@ func fetchKeySet(client *http.Client, u string) (*jose.KeySet, error) {
 	return ks, err
 }
 
-// measure prepares the plan, warms up, measures the floor, then drives the load and
-// reads the server's CPU time around it.
-func measure(ctx context.Context, o options, is *testissuer.Issuer, target string, ch *child) (*report, error) {
-	client := newHTTPClient(o.concurrency)
-	defer client.CloseIdleConnections()
-	tokens, err := mintPool(ctx, is, o.tokens)
+// setup is a mode's plan, and how to build its floor from a warm-up response.
+type setup struct {
+	plan  *plan
+	floor func(warm outcome) ([]floorOp, error)
+}
+
+// prepare mints the subject tokens and builds the mode's plan.
+func prepare(ctx context.Context, o options, is *testissuer.Issuer, target string, client *http.Client) (*setup, error) {
+	claims := githubClaims
+	if o.mode == "assume-role" || o.mode == "aws4" {
+		claims = awsClaims
+	}
+	tokens, err := mintPool(ctx, is, o.tokens, claims)
 	if err != nil {
 		return nil, fmt.Errorf("mint subject tokens: %w", err)
 	}
-	sts := &plan{url: target + "/v1/token", ctype: "application/x-www-form-urlencoded",
-		success: []byte(`"access_token":"`), tokenField: "access_token"}
-	for _, t := range tokens {
-		sts.bodies = append(sts.bodies, stsBody(t))
+	issuerKeys := func() (*jose.KeySet, error) {
+		ks, _, err := jose.ParseKeySet([]byte(is.JWKS()))
+		return ks, err
 	}
-	p := sts
-	if o.mode == "impersonate" {
-		p = &plan{url: target + "/v1/projects/-/serviceAccounts/" + url.PathEscape(keylesstest.SAEmail) + ":generateAccessToken",
-			ctype: "application/json", success: []byte(`"accessToken":"`), tokenField: "accessToken",
+	sts := &plan{url: target + "/v1/token", ctype: "application/x-www-form-urlencoded",
+		success: []byte(`"access_token":"`), extract: jsonField("access_token")}
+	arwwi := &plan{url: target + "/", ctype: "application/x-www-form-urlencoded",
+		success: []byte("<AccessKeyId>ASIA"), extract: extractSessionToken}
+	switch o.mode {
+	case "sts":
+		for _, t := range tokens {
+			sts.bodies = append(sts.bodies, stsBody(t))
+		}
+		return &setup{plan: sts, floor: func(warm outcome) ([]floorOp, error) {
+			keys, err := issuerKeys()
+			if err != nil {
+				return nil, err
+			}
+			return oidcFloorOps(tokens[0], keys, warm.token)
+		}}, nil
+
+	case "impersonate":
+		for _, t := range tokens {
+			sts.bodies = append(sts.bodies, stsBody(t))
+		}
+		p := &plan{url: target + "/v1/projects/-/serviceAccounts/" + url.PathEscape(keylesstest.SAEmail) + ":generateAccessToken",
+			ctype: "application/json", success: []byte(`"accessToken":"`), extract: jsonField("accessToken"),
 			bodies: [][]byte{[]byte(`{"scope":["` + scopeCloudPlatform + `"]}`)}}
 		for w := range o.concurrency {
 			r := sts.do(client, sts.bodies[w%len(sts.bodies)], "", true)
@@ -252,36 +290,86 @@ func measure(ctx context.Context, o options, is *testissuer.Issuer, target strin
 			}
 			p.bearers = append(p.bearers, r.token)
 		}
+		return &setup{plan: p, floor: func(warm outcome) ([]floorOp, error) {
+			keys, err := fetchKeySet(client, target+"/jwks")
+			if err != nil {
+				return nil, err
+			}
+			return oidcFloorOps(p.bearers[0], keys, warm.token)
+		}}, nil
+
+	case "assume-role":
+		for i, t := range tokens {
+			arwwi.bodies = append(arwwi.bodies, assumeRoleBody(t, i))
+		}
+		return &setup{plan: arwwi, floor: func(warm outcome) ([]floorOp, error) {
+			keys, err := issuerKeys()
+			if err != nil {
+				return nil, err
+			}
+			c, err := parseAssumeRole(warm.body)
+			if err != nil {
+				return nil, err
+			}
+			return assumeRoleFloorOps(tokens[0], keys, c.SessionToken, c.AccessKeyID)
+		}}, nil
+
+	case "aws4":
+		// A few sessions, then a pool of GetCallerIdentity requests signed with them.
+		var creds []awsCreds
+		for i := range min(maxAWSCredentials, len(tokens)) {
+			r := arwwi.do(client, assumeRoleBody(tokens[i], i), "", true)
+			if r.err != nil {
+				return nil, fmt.Errorf("AWS credentials %d: %w", i, r.err)
+			}
+			c, err := parseAssumeRole(r.body)
+			if err != nil {
+				return nil, err
+			}
+			creds = append(creds, c)
+		}
+		bodies, signed, err := aws4Pool(ctx, creds, o.tokens, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		sts.bodies = bodies
+		return &setup{plan: sts, floor: func(warm outcome) ([]floorOp, error) {
+			return aws4FloorOps(creds[0], signed, warm.token)
+		}}, nil
 	}
+	return nil, fmt.Errorf("unknown mode %q", o.mode)
+}
+
+// measure prepares the plan, warms up, measures the floor, then drives the load and
+// reads the server's CPU time around it.
+func measure(ctx context.Context, o options, is *testissuer.Issuer, target string, ch *child) (*report, error) {
+	client := newHTTPClient(o.concurrency)
+	defer client.CloseIdleConnections()
+	su, err := prepare(ctx, o, is, target, client)
+	if err != nil {
+		return nil, err
+	}
+	p := su.plan
 
 	// Warm-up: every worker's connection and the server's first-use paths, unmeasured.
-	var minted string
+	var warm outcome
 	for w := range o.concurrency * warmupRounds {
 		bearer := ""
 		if p.bearers != nil {
 			bearer = p.bearers[w%o.concurrency]
 		}
-		r := p.do(client, p.bodies[w%len(p.bodies)], bearer, true)
-		if r.err != nil {
-			return nil, fmt.Errorf("warm-up request failed: %w", r.err)
+		warm = p.do(client, p.bodies[w%len(p.bodies)], bearer, true)
+		if warm.err != nil {
+			return nil, fmt.Errorf("warm-up request failed: %w", warm.err)
 		}
-		minted = r.token
 	}
 
 	// The floor, measured while the server is idle, over this run's real tokens.
-	var presented string
-	var keys *jose.KeySet
-	if p.bearers != nil {
-		presented = p.bearers[0]
-		keys, err = fetchKeySet(client, target+"/jwks")
-	} else {
-		presented = tokens[0]
-		keys, _, err = jose.ParseKeySet([]byte(is.JWKS()))
-	}
+	ops, err := su.floor(warm)
 	if err != nil {
-		return nil, fmt.Errorf("floor keys: %w", err)
+		return nil, fmt.Errorf("floor: %w", err)
 	}
-	floor, err := measureFloor(presented, keys, minted, o.floorIters)
+	floor, err := timeFloor(ops, o.floorIters)
 	if err != nil {
 		return nil, err
 	}
@@ -349,9 +437,10 @@ type report struct {
 }
 
 func (r *report) print(w io.Writer) {
-	unit := "exchanges"
-	if r.mode == "impersonate" {
-		unit = "generateAccessToken"
+	unit := map[string]string{"impersonate": "generateAccessToken", "assume-role": "AssumeRoleWithWebIdentity",
+		"aws4": "aws4_request exchanges"}[r.mode]
+	if unit == "" {
+		unit = "exchanges"
 	}
 	ok := r.requests - r.failed
 	fmt.Fprintf(w, "requests        %d (%d ok, %d failed) in %.2f s\n", r.requests, ok, r.failed, r.elapsed.Seconds())
@@ -373,8 +462,7 @@ func (r *report) print(w io.Writer) {
 	l := r.latencies
 	fmt.Fprintf(w, "latency         p50 %s  p90 %s  p99 %s  max %s\n",
 		ms(percentile(l, 50)), ms(percentile(l, 90)), ms(percentile(l, 99)), ms(percentile(l, 100)))
-	fmt.Fprintf(w, "crypto floor    %s %s + %s %s = %s (thread CPU, stdlib, in-process)\n", r.floor.verifyName, micros(r.floor.verify),
-		r.floor.signName, micros(r.floor.sign), micros(r.floor.total()))
+	fmt.Fprintf(w, "crypto floor    %s (thread CPU, stdlib, in-process)\n", r.floor)
 	if r.requests > 0 {
 		per := func(d time.Duration) time.Duration { return d / time.Duration(r.requests) }
 		if r.cpuErr == nil {

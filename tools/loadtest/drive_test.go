@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -53,8 +55,11 @@ func TestMeasureFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.verifyName != "RS256 verify" || f.signName != "ES256 sign" || f.verify <= 0 || f.sign <= 0 {
+	if got := strings.Join(f.names(), ","); got != "RS256 verify,ES256 sign" || f.parts[0].d <= 0 || f.parts[1].d <= 0 {
 		t.Fatalf("floor %+v", f)
+	}
+	if f.total() != f.parts[0].d+f.parts[1].d || !strings.HasSuffix(f.String(), "= "+micros(f.total())) {
+		t.Fatalf("floor total %s, String %q", f.total(), f)
 	}
 	// ES256 on the presented side too (impersonation bearers).
 	if _, err := measureFloor(minted, keySet(t, es), minted, 10); err != nil {
@@ -104,7 +109,13 @@ func startServer(t testing.TB, cfg *config.Config) string {
 
 func TestMeasureEndToEnd(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"sts", "impersonate"} {
+	wantFloor := map[string]string{
+		"sts":         "RS256 verify,ES256 sign",
+		"impersonate": "ES256 verify,ES256 sign",
+		"assume-role": "RS256 verify,AES-256-GCM seal,HKDF-SHA256",
+		"aws4":        "AES-256-GCM open,HKDF-SHA256,SigV4,ES256 sign",
+	}
+	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			is := startIssuer(t, "RS256")
@@ -120,9 +131,17 @@ func TestMeasureEndToEnd(t *testing.T) {
 			if rep.cpuErr != nil || rep.serverCPU <= 0 {
 				t.Fatalf("server CPU %v, err %v", rep.serverCPU, rep.cpuErr)
 			}
-			wantVerify := map[string]string{"sts": "RS256 verify", "impersonate": "ES256 verify"}[mode]
-			if rep.floor.verifyName != wantVerify || rep.floor.signName != "ES256 sign" {
-				t.Fatalf("floor %+v", rep.floor)
+			var names []string
+			for _, n := range rep.floor.names() {
+				names = append(names, strings.SplitN(n, " (", 2)[0]) // drop "(N B)"
+			}
+			if got := strings.Join(names, ","); got != wantFloor[mode] {
+				t.Fatalf("floor parts %q, want %q", got, wantFloor[mode])
+			}
+			for _, p := range rep.floor.parts {
+				if p.d <= 0 {
+					t.Errorf("floor part %s: %s", p.name, p.d)
+				}
 			}
 			var out strings.Builder
 			rep.print(&out)
@@ -132,6 +151,200 @@ func TestMeasureEndToEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// withoutRole is the federation with the AWS role removed: every
+// AssumeRoleWithWebIdentity is refused (AccessDenied), so no AWS mode can run.
+func withoutRole(cfg *config.Config) *config.Config {
+	cfg.AWS.Accounts[0].Roles = nil
+	return cfg
+}
+
+func TestMeasureAWSRoleMissing(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"assume-role", "aws4"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			is := startIssuer(t, "RS256")
+			target := startServer(t, withoutRole(federation(is, true)))
+			o := options{duration: 100 * time.Millisecond, concurrency: 1, mode: mode, tokens: 2, maxRequests: 10, floorIters: 10}
+			_, err := measure(context.Background(), o, is, target, nil)
+			if err == nil || !strings.Contains(err.Error(), "HTTP 403") || !strings.Contains(err.Error(), "AccessDenied") {
+				t.Fatalf("got %v, want an AccessDenied failure", err)
+			}
+		})
+	}
+}
+
+// freeLoopbackAddr returns a 127.0.0.1 address that was free a moment ago.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestRunAgainstServer drives an in-process server through run() and -server, as a
+// separately started keyless would be driven (issuer keys discovered, not pinned): the
+// AWS modes succeed against the standard federation and exit non-zero, reporting the
+// refusal, when the role is missing.
+func TestRunAgainstServer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode     string
+		noRole   bool
+		wantExit int
+		want     string
+	}{
+		{"assume-role", false, 0, "errors          0"},
+		{"aws4", false, 0, "errors          0"},
+		{"assume-role", true, 1, "AccessDenied"},
+	} {
+		t.Run(fmt.Sprintf("%s/noRole=%v", tc.mode, tc.noRole), func(t *testing.T) {
+			t.Parallel()
+			addr := freeLoopbackAddr(t)
+			// The config names the issuer's URL; its keys are fetched from the issuer
+			// run() starts at the same address.
+			tmp, err := testissuer.Start(testissuer.Options{Alg: "RS256", Addr: addr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := federation(tmp, false)
+			tmp.Close()
+			if tc.noRole {
+				cfg = withoutRole(cfg)
+			}
+			target := startServer(t, cfg)
+			var stdout, stderr strings.Builder
+			code := run([]string{"-server", target, "-issuer-addr", addr, "-mode", tc.mode, "-duration", "300ms",
+				"-concurrency", "2", "-tokens", "4", "-floor-iterations", "10"}, &stdout, &stderr)
+			if code != tc.wantExit || !strings.Contains(stdout.String()+stderr.String(), tc.want) {
+				t.Fatalf("exit %d (want %d), output lacks %q:\n%s\n%s", code, tc.wantExit, tc.want, stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+// TestRunReportsFailuresMidRun: a server that answers the warm-up and then refuses
+// every AssumeRoleWithWebIdentity makes the run report the failures and exit 1.
+func TestRunReportsFailuresMidRun(t *testing.T) {
+	t.Parallel()
+	token := base64.RawURLEncoding.EncodeToString(make([]byte, 17+300+16))
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r) // no /metrics: server CPU is reported unavailable
+			return
+		}
+		if n.Add(1) > 4 { // concurrency 2 × warm-up rounds
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>`)
+			return
+		}
+		_, _ = io.WriteString(w, `<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>`+
+			`<AccessKeyId>ASIAAAAAAAAAAAAAAAAA</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>`+token+
+			`</SessionToken></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`)
+	}))
+	t.Cleanup(ts.Close)
+	var stdout, stderr strings.Builder
+	code := run([]string{"-server", ts.URL, "-issuer-addr", freeLoopbackAddr(t), "-mode", "assume-role", "-duration", "200ms",
+		"-concurrency", "2", "-tokens", "2", "-max-requests", "50", "-floor-iterations", "10"}, &stdout, &stderr)
+	out := stdout.String() + stderr.String()
+	if code != 1 || !strings.Contains(out, "requests failed") || !strings.Contains(out, "HTTP 403") || strings.Contains(out, "errors          0") {
+		t.Fatalf("exit %d, want 1 with the failures reported:\n%s", code, out)
+	}
+}
+
+func TestAWSFloorOps(t *testing.T) {
+	t.Parallel()
+	is := startIssuer(t, "RS256")
+	target := startServer(t, federation(is, true))
+	client := newHTTPClient(1)
+	defer client.CloseIdleConnections()
+	tok, err := is.Mint(awsClaims(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &plan{url: target + "/", ctype: "application/x-www-form-urlencoded", success: []byte("<AccessKeyId>ASIA"), extract: extractSessionToken}
+	r := p.do(client, assumeRoleBody(tok, 1), "", true)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	c, err := parseAssumeRole(r.body)
+	if err != nil || r.token != c.SessionToken {
+		t.Fatalf("credentials %+v, %v", c, err)
+	}
+	_, signed, err := aws4Pool(context.Background(), []awsCreds{c}, 1, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	minted, err := is.Mint(map[string]any{"sub": "x"}) // an RS256 "minted" token is fine here
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := aws4FloorOps(c, signed, minted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := timeFloor(ops, 10)
+	if err != nil || len(f.parts) != 4 {
+		t.Fatalf("aws4 floor %v, %v", f, err)
+	}
+	if _, err := assumeRoleFloorOps(tok, keySet(t, is), c.SessionToken, c.AccessKeyID); err != nil {
+		t.Fatal(err)
+	}
+
+	// The SigV4 floor recomputes the real signature: a wrong secret or a changed
+	// header makes it fail.
+	bad := c
+	bad.SecretAccessKey = strings.Repeat("A", 40)
+	if ops, err := aws4FloorOps(bad, signed, minted); err != nil {
+		t.Fatal(err)
+	} else if _, err := timeFloor(ops, 10); err == nil || !strings.Contains(err.Error(), "SigV4") {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	changed := signed.Clone(context.Background())
+	changed.Header.Set("X-Amz-Date", "20000101T000000Z")
+	if op, err := sigv4FloorOp(changed, c.SecretAccessKey); err != nil || op.op() == nil {
+		t.Fatalf("changed date: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		c   awsCreds
+		err string
+	}{
+		"session token not base64url": {awsCreds{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: "!!"}, "base64"},
+		"session token too short":     {awsCreds{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: "AAAA"}, "too short"},
+	} {
+		if _, err := aws4FloorOps(tc.c, signed, minted); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, h := range []string{"", "Bearer x", "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=00",
+		"AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=zz"} {
+		if _, err := parseSigV4Auth(h); err == nil {
+			t.Errorf("authorization %q accepted", h)
+		}
+	}
+}
+
+func TestParseAssumeRole(t *testing.T) {
+	t.Parallel()
+	ok := `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>` +
+		`<Credentials><AccessKeyId>ASIAAAAAAAAAAAAAAAAA</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>` +
+		`<Expiration>2026-11-23T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`
+	if c, err := parseAssumeRole([]byte(ok)); err != nil || c.AccessKeyID != "ASIAAAAAAAAAAAAAAAAA" || c.SessionToken != "t" {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	for _, b := range []string{"", "<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>",
+		strings.Replace(ok, "<SessionToken>t</SessionToken>", "", 1), `{"access_token":"x"}`} {
+		if _, err := parseAssumeRole([]byte(b)); err == nil {
+			t.Errorf("accepted %q", b)
+		}
 	}
 }
 

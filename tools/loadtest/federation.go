@@ -12,7 +12,8 @@ import (
 const scopeCloudPlatform = "https://www.googleapis.com/auth/cloud-platform"
 
 // federation is the standard test federation (internal/keylesstest) with a third mapped
-// attribute, trusting is. With pinned the issuer's keys are written into the config
+// attribute and the AWS side (keylesstest.WithAWS: an IAM OIDC provider for is, a role
+// whose trust policy admits repo:acme/* tokens, a Google aws provider), trusting is. With pinned the issuer's keys are written into the config
 // (jwksJson), as for the child server; otherwise the server fetches them from the issuer
 // on loopback (a server started separately with -print-config's output).
 func federation(is *testissuer.Issuer, pinned bool) *config.Config {
@@ -20,8 +21,10 @@ func federation(is *testissuer.Issuer, pinned bool) *config.Config {
 	cfg.Server = &config.Server{AllowInsecureHTTPIssuers: true}
 	prov := &cfg.Google.Projects[0].WorkloadIdentityPools[0].Providers[0]
 	prov.AttributeMapping["attribute.ref"] = "assertion.ref"
+	keylesstest.WithAWS(cfg, is)
 	if !pinned {
 		prov.OIDC.JWKSJSON = ""
+		cfg.AWS.Accounts[0].OpenIDConnectProviders[0].JWKSJSON = ""
 		cfg.Server.AllowPrivateIssuers = true
 	}
 	return cfg

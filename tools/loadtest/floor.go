@@ -21,14 +21,67 @@ import (
 	"github.com/keylessdev/keyless/internal/jose"
 )
 
-// floorResult is the per-operation cost of the cryptography a request cannot avoid:
-// verifying the presented token and signing the one returned.
+// floorResult is the per-request cost of the cryptography a request cannot avoid (for
+// the OIDC exchange: verifying the presented token and signing the one returned), one
+// part per operation.
 type floorResult struct {
-	verifyName, signName string
-	verify, sign         time.Duration
+	parts []floorPart
 }
 
-func (f floorResult) total() time.Duration { return f.verify + f.sign }
+// floorPart is one timed floor operation.
+type floorPart struct {
+	name string
+	d    time.Duration
+}
+
+// floorOp is a floor operation before it is timed.
+type floorOp struct {
+	name string
+	op   func() error
+}
+
+func (f floorResult) total() time.Duration {
+	var t time.Duration
+	for _, p := range f.parts {
+		t += p.d
+	}
+	return t
+}
+
+func (f floorResult) names() []string {
+	out := make([]string, len(f.parts))
+	for i, p := range f.parts {
+		out[i] = p.name
+	}
+	return out
+}
+
+// String is "RS256 verify 30.1 µs + ES256 sign 28.0 µs = 58.1 µs".
+func (f floorResult) String() string {
+	s := make([]string, len(f.parts))
+	for i, p := range f.parts {
+		s[i] = p.name + " " + micros(p.d)
+	}
+	return strings.Join(s, " + ") + " = " + micros(f.total())
+}
+
+// timeFloor checks that every op succeeds once, then times each.
+func timeFloor(ops []floorOp, iters int) (floorResult, error) {
+	for _, o := range ops {
+		if err := o.op(); err != nil {
+			return floorResult{}, fmt.Errorf("floor: %s: %w", o.name, err)
+		}
+	}
+	var r floorResult
+	for _, o := range ops {
+		d, err := timeOp(o.op, iters)
+		if err != nil {
+			return floorResult{}, fmt.Errorf("floor: %s: %w", o.name, err)
+		}
+		r.parts = append(r.parts, floorPart{o.name, d})
+	}
+	return r, nil
+}
 
 // jws is a compact JWS split for the floor.
 type jws struct {
@@ -131,36 +184,56 @@ func signer(t jws) (func() error, error) {
 	return nil, fmt.Errorf("no stdlib signer for alg %q", t.alg)
 }
 
-// measureFloor times verifying presented (a real request's token, checked against keys
-// first) and signing minted's signing input (a real response's token), each iters times.
-func measureFloor(presented string, keys *jose.KeySet, minted string, iters int) (floorResult, error) {
+// oidcFloorOps are verifying presented (a real request's token, checked against keys)
+// and signing minted's signing input (a real response's token).
+func oidcFloorOps(presented string, keys *jose.KeySet, minted string) ([]floorOp, error) {
+	verify, err := verifyFloorOp(presented, keys)
+	if err != nil {
+		return nil, err
+	}
+	sign, err := mintFloorOp(minted)
+	if err != nil {
+		return nil, err
+	}
+	return []floorOp{verify, sign}, nil
+}
+
+// verifyFloorOp verifies presented with its key from keys; presented must verify.
+func verifyFloorOp(presented string, keys *jose.KeySet) (floorOp, error) {
 	p, err := splitJWS(presented)
 	if err != nil {
-		return floorResult{}, fmt.Errorf("floor: presented token: %w", err)
-	}
-	m, err := splitJWS(minted)
-	if err != nil {
-		return floorResult{}, fmt.Errorf("floor: minted token: %w", err)
+		return floorOp{}, fmt.Errorf("floor: presented token: %w", err)
 	}
 	verify, err := verifier(p, keys)
 	if err != nil {
-		return floorResult{}, fmt.Errorf("floor: %w", err)
+		return floorOp{}, fmt.Errorf("floor: %w", err)
 	}
 	if err := verify(); err != nil {
-		return floorResult{}, fmt.Errorf("floor: the presented token does not verify: %w", err)
+		return floorOp{}, fmt.Errorf("floor: the presented token does not verify: %w", err)
+	}
+	return floorOp{p.alg + " verify", verify}, nil
+}
+
+// mintFloorOp signs minted's signing input with a fresh key of its alg.
+func mintFloorOp(minted string) (floorOp, error) {
+	m, err := splitJWS(minted)
+	if err != nil {
+		return floorOp{}, fmt.Errorf("floor: minted token: %w", err)
 	}
 	sign, err := signer(m)
 	if err != nil {
-		return floorResult{}, fmt.Errorf("floor: %w", err)
+		return floorOp{}, fmt.Errorf("floor: %w", err)
 	}
-	r := floorResult{verifyName: p.alg + " verify", signName: m.alg + " sign"}
-	if r.verify, err = timeOp(verify, iters); err != nil {
-		return r, err
+	return floorOp{m.alg + " sign", sign}, nil
+}
+
+// measureFloor times the OIDC floor (oidcFloorOps), each operation iters times.
+func measureFloor(presented string, keys *jose.KeySet, minted string, iters int) (floorResult, error) {
+	ops, err := oidcFloorOps(presented, keys, minted)
+	if err != nil {
+		return floorResult{}, err
 	}
-	if r.sign, err = timeOp(sign, iters); err != nil {
-		return r, err
-	}
-	return r, nil
+	return timeFloor(ops, iters)
 }
 
 // timeOp runs op iters times in five rounds and returns the median per-op time, so one

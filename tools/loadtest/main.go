@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -26,10 +27,13 @@ const (
 	maxRequestsCap = 50_000_000
 )
 
+// modes are the request kinds the tool drives.
+var modes = []string{"sts", "impersonate", "assume-role", "aws4"}
+
 type options struct {
 	duration    time.Duration
 	concurrency int
-	mode        string // "sts" | "impersonate"
+	mode        string // "sts" | "impersonate" | "assume-role" | "aws4"
 	serverURL   string
 	issuerAddr  string
 	tokens      int
@@ -45,10 +49,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured load duration (at most 5m)")
 	fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent workers, each with its own keep-alive connection")
-	fs.StringVar(&o.mode, "mode", "sts", "sts (POST /v1/token) or impersonate (generateAccessToken after one exchange per worker)")
+	fs.StringVar(&o.mode, "mode", "sts", "sts (POST /v1/token with OIDC tokens), impersonate (generateAccessToken after one exchange per worker),\n"+
+		"assume-role (POST / AssumeRoleWithWebIdentity) or aws4 (POST /v1/token with aws4_request subject tokens\n"+
+		"signed with credentials from a few AssumeRoleWithWebIdentity calls)")
 	fs.StringVar(&o.serverURL, "server", "", "drive this running keyless (loopback only) instead of starting one; see -print-config")
 	fs.StringVar(&o.issuerAddr, "issuer-addr", "127.0.0.1:0", "listen address of the test issuer (fix the port with -server / -print-config)")
-	fs.IntVar(&o.tokens, "tokens", 1024, "distinct subject tokens minted and cycled through")
+	fs.IntVar(&o.tokens, "tokens", 1024, "distinct subject tokens minted (aws4: signed requests) and cycled through")
 	fs.IntVar(&o.maxRequests, "max-requests", 5_000_000, "stop after this many measured requests")
 	fs.StringVar(&o.keylessBin, "keyless", "", "prebuilt keyless binary (default: go build ./cmd/keyless into a temp dir)")
 	fs.IntVar(&o.floorIters, "floor-iterations", 2000, "iterations of each crypto floor operation")
@@ -64,8 +70,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-duration must be in (0, %s]", maxDuration)
 	case o.concurrency < 1 || o.concurrency > maxConcurrency:
 		return o, fmt.Errorf("-concurrency must be in [1, %d]", maxConcurrency)
-	case o.mode != "sts" && o.mode != "impersonate":
-		return o, fmt.Errorf("-mode must be sts or impersonate, not %q", o.mode)
+	case !slices.Contains(modes, o.mode):
+		return o, fmt.Errorf("-mode must be one of %s, not %q", strings.Join(modes, ", "), o.mode)
 	case o.tokens < 1 || o.tokens > maxTokens:
 		return o, fmt.Errorf("-tokens must be in [1, %d]", maxTokens)
 	case o.maxRequests < 1 || o.maxRequests > maxRequestsCap:

@@ -165,9 +165,14 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || o.serverURL != "http://localhost:8080" || o.mode != "impersonate" {
 		t.Fatalf("server mode: %+v, %v", o, err)
 	}
+	for _, m := range []string{"assume-role", "aws4"} {
+		if o, err := parseFlags([]string{"-mode", m}, io.Discard); err != nil || o.mode != m {
+			t.Errorf("-mode %s: %+v, %v", m, o, err)
+		}
+	}
 	for _, args := range [][]string{
 		{"-duration", "0s"}, {"-duration", "6m"}, {"-concurrency", "0"}, {"-concurrency", "5000"},
-		{"-mode", "aws"}, {"-tokens", "0"}, {"-max-requests", "0"}, {"-floor-iterations", "1"},
+		{"-mode", "aws"}, {"-mode", "AWS4"}, {"-mode", ""}, {"-tokens", "0"}, {"-max-requests", "0"}, {"-floor-iterations", "1"},
 		{"-server", "http://192.0.2.1:8080", "-issuer-addr", "127.0.0.1:9911"},
 		{"-server", "https://127.0.0.1:8080", "-issuer-addr", "127.0.0.1:9911"},
 		{"-server", "http://127.0.0.1:8080"}, // issuer port must be fixed
