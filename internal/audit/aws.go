@@ -99,8 +99,19 @@ type AWSResource struct {
 }
 
 // redactAWS applies the JWT redactor to every string of r (they come from token
-// claims), returning r itself when nothing changed.
+// claims), returning r itself when nothing changed. The common case, nothing to
+// redact, only scans the strings; a record that needs redaction is rewritten through
+// its JSON form.
 func redactAWS(r *AWSRecord) *AWSRecord {
+	clean := true
+	r.eachString(func(s string) {
+		if clean && redactJWTs(s) != s {
+			clean = false
+		}
+	})
+	if clean {
+		return r
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return r
@@ -114,4 +125,49 @@ func redactAWS(r *AWSRecord) *AWSRecord {
 		return &AWSRecord{EventName: r.EventName, EventSource: r.EventSource, UserIdentity: AWSUserIdentity{Type: r.UserIdentity.Type}}
 	}
 	return &out
+}
+
+// eachString calls f with every string of r, keys of maps included.
+func (r *AWSRecord) eachString(f func(string)) {
+	all := func(ss ...string) {
+		for _, s := range ss {
+			f(s)
+		}
+	}
+	each := func(m map[string]string) {
+		for k, v := range m {
+			f(k)
+			f(v)
+		}
+	}
+	all(r.EventName, r.EventSource, r.RecipientAccountID, r.ErrorCode, r.ErrorMessage)
+	u := &r.UserIdentity
+	all(u.Type, u.PrincipalID, u.UserName, u.IdentityProvider, u.ARN, u.AccountID, u.AccessKeyID)
+	if sc := u.SessionContext; sc != nil {
+		i := &sc.SessionIssuer
+		all(i.Type, i.PrincipalID, i.ARN, i.AccountID, i.UserName)
+		each(sc.Attributes)
+		if w := sc.WebIDFederationData; w != nil {
+			f(w.FederatedProvider)
+			each(w.Attributes)
+		}
+	}
+	if p := r.RequestParameters; p != nil {
+		all(p.RoleArn, p.RoleSessionName, p.SourceIdentity)
+		each(p.PrincipalTags)
+		all(p.TransitiveTagKeys...)
+	}
+	if e := r.ResponseElements; e != nil {
+		all(e.SubjectFromWebIdentityToken, e.Provider, e.Audience, e.SourceIdentity, e.Account, e.UserID, e.ARN)
+		if c := e.Credentials; c != nil {
+			all(c.AccessKeyID, c.Expiration)
+		}
+		if a := e.AssumedRoleUser; a != nil {
+			all(a.AssumedRoleID, a.ARN)
+		}
+	}
+	each(r.AdditionalEventData)
+	for _, x := range r.Resources {
+		all(x.AccountID, x.Type, x.ARN)
+	}
 }

@@ -153,3 +153,4 @@ func TestDecodeEventRejects(t *testing.T) {
 		}
 	}
 }
+
