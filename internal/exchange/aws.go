@@ -35,6 +35,8 @@ const (
 	awsDefaultSessionDuration = time.Hour
 	// awsFederatedLifetime is Google's default federated token lifetime for AWS providers.
 	awsFederatedLifetime = 15 * time.Minute
+	// awsMaxWebIdentityToken is STS's limit on WebIdentityToken (characters).
+	awsMaxWebIdentityToken = 20000
 	// awsMaxSkew is SigV4's clock window.
 	awsMaxSkew = 15 * time.Minute
 )
@@ -139,7 +141,7 @@ func (e *Engine) assumeRole(ctx context.Context, snap *Snapshot, req AssumeRoleR
 	// 1. The IAM OIDC provider: the token's issuer, looked up in the role's account.
 	// The issuer is read before verification only to choose the provider's keys; it is
 	// trusted after the signature verifies against them and iss matches exactly.
-	iss, err := peekIssuer(req.WebIdentityToken)
+	parsed, iss, err := peekIssuer(req.WebIdentityToken)
 	if err != nil {
 		tr.fail("provider", "send an OIDC ID token (a compact JWS with an iss claim)", nil, "%v", err)
 		return nil, awsDeny(CodeInvalidGrant, AWSInvalidIdentityToken, "format", "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)", err.Error())
@@ -161,7 +163,7 @@ func (e *Engine) assumeRole(ctx context.Context, snap *Snapshot, req AssumeRoleR
 		return nil, awsDeny(CodeUnavailable, AWSIDPCommunicationError, "key_fetch",
 			"Couldn't retrieve verification key from your identity provider", "no key source")
 	}
-	v, err := oidc.Verify(ctx, prov.Policy, prov.Keys, req.WebIdentityToken, e.opts.Now())
+	v, err := oidc.VerifyParsed(ctx, prov.Policy, prov.Keys, parsed, e.opts.Now())
 	if err != nil {
 		stage := string(oidc.StageOf(err))
 		tr.fail("credential", awsCredentialFix(stage, prov), nil, "%v", err)
@@ -292,17 +294,18 @@ func roleAccount(arn string) (string, error) {
 	return parts[4], nil
 }
 
-// peekIssuer reads iss from an unverified JWT, only to choose the provider.
-func peekIssuer(token string) (string, error) {
-	t, err := jose.ParseCompact(strings.TrimSpace(token), 0)
+// peekIssuer parses a web identity token (once: the verifier reuses the result) and
+// reads its unverified iss, only to choose the provider whose keys will verify it.
+func peekIssuer(token string) (*jose.Token, string, error) {
+	t, err := jose.ParseCompact(strings.TrimSpace(token), awsMaxWebIdentityToken)
 	if err != nil {
-		return "", fmt.Errorf("web identity token: %v", err)
+		return nil, "", fmt.Errorf("web identity token: %v", err)
 	}
 	iss, _ := t.Claims["iss"].(string)
 	if iss == "" {
-		return "", errors.New("web identity token has no iss claim")
+		return nil, "", errors.New("web identity token has no iss claim")
 	}
-	return iss, nil
+	return t, iss, nil
 }
 
 // sessionClaims reads the source identity and session tags claims.

@@ -82,7 +82,7 @@ func (s *Snapshot) compileAWS(a *config.AWS, keys KeySources) config.Problems {
 			p := &AWSOIDCProvider{ARN: oidcProviderARN(acct.AccountID, pc.URL), AccountID: acct.AccountID, URL: pc.URL,
 				ClientIDs: append([]string(nil), pc.ClientIDList...), KeyPrefix: strings.TrimPrefix(pc.URL, "https://")}
 			p.Policy = &oidc.Policy{Issuer: pc.URL, Audiences: p.ClientIDs, AllowedAlgs: awsAlgorithms,
-				Leeway: 60 * time.Second, MaxLifetime: -1}
+				Leeway: 60 * time.Second, MaxLifetime: -1, MaxTokenBytes: awsMaxWebIdentityToken}
 			if pc.JWKSJSON != "" {
 				set, dropped, err := jose.ParseKeySet([]byte(pc.JWKSJSON))
 				switch {

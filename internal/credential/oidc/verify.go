@@ -59,6 +59,28 @@ func Verify(ctx context.Context, p *Policy, keys KeySource, token string, now ti
 	if err != nil {
 		return nil, fail(StageFormat, "token rejected by the JWS parser", err)
 	}
+	return verifyParsed(ctx, &pol, keys, tok, now)
+}
+
+// VerifyParsed is Verify for a token the caller already parsed with jose.ParseCompact
+// (for instance to read its unverified iss and choose the provider), so it is not
+// parsed twice. The caller must have parsed it with a size limit no larger than the
+// policy's MaxTokenBytes.
+func VerifyParsed(ctx context.Context, p *Policy, keys KeySource, tok *jose.Token, now time.Time) (*Verified, error) {
+	pol, err := p.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		return nil, fail(StagePolicy, "no key source", nil)
+	}
+	if tok == nil {
+		return nil, fail(StageFormat, "no token", nil)
+	}
+	return verifyParsed(ctx, &pol, keys, tok, now)
+}
+
+func verifyParsed(ctx context.Context, pol *Policy, keys KeySource, tok *jose.Token, now time.Time) (*Verified, error) {
 	if pol.RequireKID && tok.Header.KID == "" {
 		return nil, fail(StageFormat, "kid header is required", nil)
 	}
@@ -80,7 +102,7 @@ func Verify(ctx context.Context, p *Policy, keys KeySource, token string, now ti
 
 	// Verified: the claims may now be read.
 	v := &Verified{Claims: tok.Claims, Header: tok.Header, Key: key}
-	if err := checkClaims(&pol, tok.Claims, now, v); err != nil {
+	if err := checkClaims(pol, tok.Claims, now, v); err != nil {
 		return nil, err
 	}
 	return v, nil

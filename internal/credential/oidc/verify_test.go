@@ -387,3 +387,31 @@ func TestIntegralSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyParsed(t *testing.T) {
+	t.Parallel()
+	keys := &recordingKeys{set: testKeys()}
+	tok, err := jose.ParseCompact(token(t, baseClaims()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := VerifyParsed(context.Background(), testPolicy(), keys, tok, testNow)
+	if err != nil || v.Subject != "repo:org/repo:ref:refs/heads/main" {
+		t.Fatalf("VerifyParsed: %v, %+v", err, v)
+	}
+	// The same checks apply: a later time fails as expired, a wrong issuer fails.
+	if _, err := VerifyParsed(context.Background(), testPolicy(), keys, tok, testNow.Add(time.Hour)); StageOf(err) != StageExpired {
+		t.Errorf("expired: %v", err)
+	}
+	p := testPolicy()
+	p.Issuer = "https://other.example"
+	if _, err := VerifyParsed(context.Background(), p, keys, tok, testNow); StageOf(err) != StageIssuer {
+		t.Errorf("issuer: %v", err)
+	}
+	if _, err := VerifyParsed(context.Background(), testPolicy(), keys, nil, testNow); StageOf(err) != StageFormat {
+		t.Errorf("nil token: %v", err)
+	}
+	if _, err := VerifyParsed(context.Background(), testPolicy(), nil, tok, testNow); StageOf(err) != StagePolicy {
+		t.Errorf("nil keys: %v", err)
+	}
+}
