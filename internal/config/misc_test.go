@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +151,25 @@ func TestParentPath(t *testing.T) {
 	}
 	if _, ok := parentPath(""); ok {
 		t.Error("root has a parent")
+	}
+}
+
+func TestParseIntoOtherDocuments(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Serve struct {
+			GCEMetadata string `json:"gceMetadata,omitempty"`
+		} `json:"serve"`
+		Name string `json:"name,omitempty"`
+	}
+	if probs := ParseInto([]byte("serve:\n  gceMetadata: 127.0.0.1:8181\nname: x\n"), "a.yaml", &doc); len(probs) > 0 || doc.Serve.GCEMetadata != "127.0.0.1:8181" {
+		t.Fatalf("%v %+v", probs, doc)
+	}
+	probs := ParseInto([]byte("serve:\n  gceMetadta: x\n"), "a.yaml", &doc)
+	if len(probs) != 1 || !strings.Contains(probs.Error(), "a.yaml:2") || !strings.Contains(probs.Error(), "gceMetadata") {
+		t.Fatalf("unknown field: %v", probs)
+	}
+	if probs := ParseInto([]byte("- 1\n"), "a.yaml", &doc); len(probs) != 1 || !strings.Contains(probs.Error(), "serve, name") {
+		t.Fatalf("not a mapping: %v", probs)
 	}
 }

@@ -74,12 +74,34 @@ type parsed struct {
 
 func parse(data []byte, filename string) parsed {
 	cfg := &Config{}
+	r := parseInto(data, filename, reflect.ValueOf(cfg).Elem(), "issuer, google, aws, …")
+	r.cfg = cfg
+	return r
+}
+
+// ParseInto decodes a YAML or JSON document into v, a pointer to a struct whose fields
+// carry json tags, with Parse's strictness (unknown fields with suggestions, duplicate
+// keys, wrong types, alias and depth budgets), for other keyless documents such as the
+// agent's config.
+func ParseInto(data []byte, filename string, v any) Problems {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return Problems{{File: filename, Message: "internal: ParseInto needs a pointer to a struct"}}
+	}
+	var names []string
+	for _, f := range structFields(map[reflect.Type][]fieldInfo{}, rv.Elem().Type()) {
+		names = append(names, f.name)
+	}
+	return parseInto(data, filename, rv.Elem(), strings.Join(names, ", ")).problems
+}
+
+func parseInto(data []byte, filename string, target reflect.Value, fieldsHint string) parsed {
 	d := &decoder{pos: positions{}, fields: map[reflect.Type][]fieldInfo{}}
 	result := func(fatal bool) parsed {
 		for i := range d.problems {
 			d.problems[i].File = filename
 		}
-		return parsed{cfg: cfg, pos: d.pos, problems: finish(d.problems), fatal: fatal || d.exhausted}
+		return parsed{pos: d.pos, problems: finish(d.problems), fatal: fatal || d.exhausted}
 	}
 	if len(data) > MaxFileSize {
 		d.add("", nil, "the document is %d bytes, the limit is %d (4 MiB)", len(data), MaxFileSize)
@@ -94,10 +116,10 @@ func parse(data []byte, filename string) parsed {
 	}
 	d.record("", root)
 	if root.Kind != yaml.MappingNode {
-		d.add("", root, "the top level must be a mapping of fields (issuer, google, aws, …), found %s", describe(root))
+		d.add("", root, "the top level must be a mapping of fields (%s), found %s", fieldsHint, describe(root))
 		return result(true)
 	}
-	d.decode(root, reflect.ValueOf(cfg).Elem(), "")
+	d.decode(root, target, "")
 	return result(false)
 }
 
