@@ -22,19 +22,19 @@ import (
 
 // credentialFile is the external_account credential configuration (google-protocol.md §3).
 type credentialFile struct {
-	Type                           string                           `json:"type"`
-	Audience                       string                           `json:"audience"`
-	SubjectTokenType               string                           `json:"subject_token_type"`
-	TokenURL                       string                           `json:"token_url"`
-	TokenInfoURL                   string                           `json:"token_info_url"`
-	ServiceAccountImpersonationURL string                           `json:"service_account_impersonation_url"`
+	Type                           string `json:"type"`
+	Audience                       string `json:"audience"`
+	SubjectTokenType               string `json:"subject_token_type"`
+	TokenURL                       string `json:"token_url"`
+	TokenInfoURL                   string `json:"token_info_url"`
+	ServiceAccountImpersonationURL string `json:"service_account_impersonation_url"`
 	ServiceAccountImpersonation    struct {
 		TokenLifetimeSeconds int `json:"token_lifetime_seconds"`
 	} `json:"service_account_impersonation"`
-	CredentialSource               externalaccount.CredentialSource `json:"credential_source"`
-	QuotaProjectID                 string                           `json:"quota_project_id"`
-	WorkforcePoolUserProject       string                           `json:"workforce_pool_user_project"`
-	UniverseDomain                 string                           `json:"universe_domain"`
+	CredentialSource         externalaccount.CredentialSource `json:"credential_source"`
+	QuotaProjectID           string                           `json:"quota_project_id"`
+	WorkforcePoolUserProject string                           `json:"workforce_pool_user_project"`
+	UniverseDomain           string                           `json:"universe_domain"`
 }
 
 // GoogleExchange performs the exchange an external_account credential configuration
@@ -66,7 +66,7 @@ func NewGoogleExchange(path, caFile string, aws externalaccount.AwsSecurityCrede
 		Audience: f.Audience, SubjectTokenType: f.SubjectTokenType, TokenURL: f.TokenURL, TokenInfoURL: f.TokenInfoURL,
 		ServiceAccountImpersonationURL:             f.ServiceAccountImpersonationURL,
 		ServiceAccountImpersonationLifetimeSeconds: f.ServiceAccountImpersonation.TokenLifetimeSeconds,
-		QuotaProjectID:                             f.QuotaProjectID, WorkforcePoolUserProject: f.WorkforcePoolUserProject,
+		QuotaProjectID: f.QuotaProjectID, WorkforcePoolUserProject: f.WorkforcePoolUserProject,
 		UniverseDomain: f.UniverseDomain, Scopes: defaultScopes,
 	}
 	src := f.CredentialSource
