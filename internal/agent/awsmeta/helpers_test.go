@@ -135,3 +135,11 @@ func hdr(kv ...string) http.Header {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("entropy exhausted") }
+
+// ttlEcho is the TTL header as the handler wrote it (EC2's non-canonical spelling).
+func ttlEcho(res response) string {
+	if v := res.header[imdsTTLHeader]; len(v) == 1 {
+		return v[0]
+	}
+	return ""
+}
