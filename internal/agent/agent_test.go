@@ -1,0 +1,220 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keylessdev/keyless/internal/agent"
+	"github.com/keylessdev/keyless/internal/config"
+	"github.com/keylessdev/keyless/internal/jose"
+	"github.com/keylessdev/keyless/internal/keylesstest"
+	"github.com/keylessdev/keyless/internal/testissuer"
+)
+
+// chainFixture is a keyless server with the AWS federation and an agent configured for
+// the seed articles' chain: a web identity token file → AWS role credentials (keyless's
+// AWS dialect) → those credentials federate into the Google dialect (aws4_request) and
+// impersonate the deployer service account.
+type chainFixture struct {
+	f         *keylesstest.Fixture
+	a         *agent.Agent
+	dir       string
+	authToken string
+	cancel    context.CancelFunc
+	done      chan error
+}
+
+func startChain(t *testing.T) *chainFixture {
+	t.Helper()
+	f := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) { keylesstest.WithAWS(c, is) })
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tokenFile := write("web-identity-token", f.AWSToken(t, "app", nil))
+	cred, _ := json.Marshal(map[string]any{
+		"type": "external_account", "audience": keylesstest.AWSAudience(),
+		"subject_token_type": "urn:ietf:params:aws:token-type:aws4_request", "token_url": f.URL + "/v1/token",
+		"service_account_impersonation_url": f.URL + "/v1/projects/-/serviceAccounts/" + keylesstest.SAEmail + ":generateAccessToken",
+		"credential_source": map[string]any{"environment_id": "aws1",
+			"regional_cred_verification_url": "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15"},
+	})
+	credPath := write("gcp.json", string(cred))
+	authToken := "container-auth-token-0123456789"
+	authPath := write("ecs-token", authToken)
+	cfgYAML := `
+google:
+  credentialConfig: ` + credPath + `
+  projectId: ` + keylesstest.ProjectID + `
+  projectNumber: "` + keylesstest.ProjectNumber + `"
+aws:
+  roleArn: ` + keylesstest.AWSRoleARN() + `
+  webIdentityTokenFile: ` + tokenFile + `
+  stsEndpoint: ` + f.URL + `
+  region: us-east-1
+  roleSessionName: checkout
+serve:
+  gceMetadata: 127.0.0.1:0
+  imds: 127.0.0.1:0
+  containerCredentials: 127.0.0.1:0
+  containerAuthorizationTokenFile: ` + authPath + `
+  status: 127.0.0.1:0
+files:
+  googleAccessToken: ` + filepath.Join(dir, "gcp-token") + `
+  awsCredentials: ` + filepath.Join(dir, "aws-credentials") + `
+`
+	cfg, err := agent.ParseConfig([]byte(cfgYAML), "agent.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cf := &chainFixture{f: f, a: a, dir: dir, authToken: authToken, cancel: cancel, done: make(chan error, 1)}
+	go func() { cf.done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-cf.done:
+			if err != nil {
+				t.Errorf("agent: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("agent did not stop")
+		}
+	})
+	return cf
+}
+
+func (c *chainFixture) get(t *testing.T, endpoint, path string, hdr map[string]string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+c.a.Addrs[endpoint]+path, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestAgentServesTheChain(t *testing.T) {
+	t.Parallel()
+	c := startChain(t)
+	google := map[string]string{"Metadata-Flavor": "Google"}
+
+	// GCE metadata: the deployer's token, minted through the whole chain.
+	code, body := c.get(t, "gceMetadata", "/computeMetadata/v1/instance/service-accounts/default/token", google)
+	if code != 200 {
+		t.Fatalf("token: %d %s", code, body)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil || tok.ExpiresIn < 3000 {
+		t.Fatalf("token answer %s", body)
+	}
+	p, err := jose.ParseCompact(tok.AccessToken, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Verify(c.f.Keys.PublicKeys(), []string{"ES256"}); err != nil || p.Claims["email"] != keylesstest.SAEmail {
+		t.Fatalf("token for %v: %v", p.Claims["email"], err)
+	}
+	act, _ := p.Claims["act"].(map[string]any)
+	if sub, _ := act["sub"].(string); !strings.HasSuffix(sub, "/subject/arn:aws:sts::"+keylesstest.AWSAccountID+":assumed-role/"+keylesstest.AWSRoleName+"/checkout") {
+		t.Errorf("the service account token acts for %v, want the AWS role session", act["sub"])
+	}
+	if code, body := c.get(t, "gceMetadata", "/computeMetadata/v1/instance/service-accounts/default/email", google); code != 200 || string(body) != keylesstest.SAEmail {
+		t.Errorf("email: %d %s", code, body)
+	}
+	if code, body := c.get(t, "gceMetadata", "/computeMetadata/v1/project/project-id", google); code != 200 || string(body) != keylesstest.ProjectID {
+		t.Errorf("project: %d %s", code, body)
+	}
+
+	// IMDSv2: the same AWS session the chain used.
+	req, _ := http.NewRequest(http.MethodPut, "http://"+c.a.Addrs["imds"]+"/latest/api/token", nil)
+	req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imdsTok, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	code, body = c.get(t, "imds", "/latest/meta-data/iam/security-credentials/"+keylesstest.AWSRoleName, map[string]string{"X-aws-ec2-metadata-token": string(imdsTok)})
+	var creds struct{ Code, AccessKeyId, SecretAccessKey, Token, Expiration string }
+	if code != 200 || json.Unmarshal(body, &creds) != nil || creds.Code != "Success" || !strings.HasPrefix(creds.AccessKeyId, "ASIA") {
+		t.Fatalf("imds credentials: %d %s", code, body)
+	}
+
+	// Container credentials: the token from the file is required.
+	code, body = c.get(t, "containerCredentials", "/v1/credentials", map[string]string{"Authorization": c.authToken})
+	var cc struct{ AccessKeyId string }
+	if code != 200 || json.Unmarshal(body, &cc) != nil || cc.AccessKeyId != creds.AccessKeyId {
+		t.Fatalf("container credentials: %d %s", code, body)
+	}
+	if code, _ := c.get(t, "containerCredentials", "/v1/credentials", map[string]string{"Authorization": "wrong"}); code != 403 {
+		t.Errorf("wrong container token: %d", code)
+	}
+
+	// Files, written with 0600.
+	waitFor(t, func() bool {
+		b, err := os.ReadFile(filepath.Join(c.dir, "aws-credentials"))
+		return err == nil && strings.Contains(string(b), "aws_access_key_id = "+creds.AccessKeyId)
+	})
+	waitFor(t, func() bool {
+		b, err := os.ReadFile(filepath.Join(c.dir, "gcp-token"))
+		return err == nil && strings.Count(string(b), ".") == 2
+	})
+	for _, name := range []string{"aws-credentials", "gcp-token"} {
+		if st, err := os.Stat(filepath.Join(c.dir, name)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", name, st.Mode(), err)
+		}
+	}
+
+	// Status and metrics.
+	code, body = c.get(t, "status", "/status", nil)
+	var st struct {
+		Healthy   bool `json:"healthy"`
+		Pipelines []struct {
+			Pipeline  string `json:"pipeline"`
+			Valid     bool   `json:"valid"`
+			Refreshes int64  `json:"refreshes"`
+		} `json:"pipelines"`
+	}
+	if code != 200 || json.Unmarshal(body, &st) != nil || !st.Healthy || len(st.Pipelines) < 2 {
+		t.Fatalf("status: %d %s", code, body)
+	}
+	code, body = c.get(t, "status", "/metrics", nil)
+	if code != 200 || !strings.Contains(string(body), `keyless_agent_credential_valid{key="",pipeline="aws-role"} 1`) {
+		t.Errorf("metrics: %d %s", code, body)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatal("condition not met within 10s")
+}
