@@ -1,8 +1,6 @@
 package aws
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
 	"mime"
 	"net/http"
@@ -528,129 +526,47 @@ func ParseExpiration(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// XML documents. Element order follows the AWS API reference examples; the
-// SDK parsers do not depend on it.
-type xmlCredentials struct {
-	AccessKeyID     string `xml:"AccessKeyId"`
-	SecretAccessKey string `xml:"SecretAccessKey"`
-	SessionToken    string `xml:"SessionToken"`
-	Expiration      string `xml:"Expiration"`
-}
-
-type xmlAssumedRoleUser struct {
-	AssumedRoleID string `xml:"AssumedRoleId"`
-	Arn           string `xml:"Arn"`
-}
-
-type xmlResponseMetadata struct {
-	RequestID string `xml:"RequestId"`
-}
-
-type xmlARWWIResponse struct {
-	XMLName xml.Name `xml:"AssumeRoleWithWebIdentityResponse"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	Result  struct {
-		Credentials                 xmlCredentials     `xml:"Credentials"`
-		SubjectFromWebIdentityToken string             `xml:"SubjectFromWebIdentityToken"`
-		AssumedRoleUser             xmlAssumedRoleUser `xml:"AssumedRoleUser"`
-		Provider                    string             `xml:"Provider"`
-		Audience                    string             `xml:"Audience"`
-		SourceIdentity              string             `xml:"SourceIdentity,omitempty"`
-		PackedPolicySize            *int               `xml:"PackedPolicySize,omitempty"`
-	} `xml:"AssumeRoleWithWebIdentityResult"`
-	ResponseMetadata xmlResponseMetadata `xml:"ResponseMetadata"`
-}
-
-type xmlGCIResponse struct {
-	XMLName xml.Name `xml:"GetCallerIdentityResponse"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	Result  struct {
-		Arn     string `xml:"Arn"`
-		UserID  string `xml:"UserId"`
-		Account string `xml:"Account"`
-	} `xml:"GetCallerIdentityResult"`
-	ResponseMetadata xmlResponseMetadata `xml:"ResponseMetadata"`
-}
-
-type xmlErrorResponse struct {
-	XMLName xml.Name `xml:"ErrorResponse"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	Error   struct {
-		Type    string `xml:"Type"`
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	} `xml:"Error"`
-	RequestID string `xml:"RequestId"`
-}
-
 // WriteAssumeRoleWithWebIdentity writes the 200 ARWWI response. A result that
 // SDKs would misread (a credential part, Expiration or Arn missing) is not
-// sent; an InternalFailure is written instead.
+// sent; an InternalFailure is written instead. Element order follows the AWS
+// API reference examples; the SDK parsers do not depend on it.
 func WriteAssumeRoleWithWebIdentity(w http.ResponseWriter, res AssumeRoleWithWebIdentityResult, requestID string) {
 	c := res.Credentials
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" || c.SessionToken == "" || c.Expiration.IsZero() || res.Arn == "" {
-		WriteError(w, NewError(CodeInternalFailure, "The request processing has failed because of an unknown error, exception or failure."), requestID)
+		WriteError(w, NewError(CodeInternalFailure, internalFailureMsg), requestID)
 		return
 	}
-	var doc xmlARWWIResponse
-	doc.Xmlns = Namespace
-	doc.Result.Credentials = xmlCredentials{c.AccessKeyID, c.SecretAccessKey, c.SessionToken, FormatExpiration(c.Expiration)}
-	doc.Result.SubjectFromWebIdentityToken = res.SubjectFromWebIdentityToken
-	doc.Result.AssumedRoleUser = xmlAssumedRoleUser{res.AssumedRoleID, res.Arn}
-	doc.Result.Provider = res.Provider
-	doc.Result.Audience = res.Audience
-	doc.Result.SourceIdentity = res.SourceIdentity
-	doc.Result.PackedPolicySize = res.PackedPolicySize
-	doc.ResponseMetadata.RequestID = requestID
-	writeXML(w, http.StatusOK, doc, requestID)
+	writeXML(w, http.StatusOK, appendARWWI(make([]byte, 0, arwwiSize(res, requestID)), res, requestID), requestID)
 }
 
 // WriteGetCallerIdentity writes the 200 GetCallerIdentity response. An identity
 // with an empty field is not sent; an InternalFailure is written instead.
 func WriteGetCallerIdentity(w http.ResponseWriter, id CallerIdentity, requestID string) {
 	if id.UserID == "" || id.Account == "" || id.Arn == "" {
-		WriteError(w, NewError(CodeInternalFailure, "The request processing has failed because of an unknown error, exception or failure."), requestID)
+		WriteError(w, NewError(CodeInternalFailure, internalFailureMsg), requestID)
 		return
 	}
-	var doc xmlGCIResponse
-	doc.Xmlns = Namespace
-	doc.Result.Arn, doc.Result.UserID, doc.Result.Account = id.Arn, id.UserID, id.Account
-	doc.ResponseMetadata.RequestID = requestID
-	writeXML(w, http.StatusOK, doc, requestID)
+	writeXML(w, http.StatusOK, appendGCI(make([]byte, 0, gciSize(id, requestID)), id, requestID), requestID)
 }
 
 // WriteError writes e as an STS ErrorResponse with its HTTP status.
 func WriteError(w http.ResponseWriter, e Error, requestID string) {
-	var doc xmlErrorResponse
-	doc.Xmlns = Namespace
-	doc.Error.Type = "Receiver"
-	if e.Sender {
-		doc.Error.Type = "Sender"
-	}
-	doc.Error.Code = e.Code
-	doc.Error.Message = e.Message
-	doc.RequestID = requestID
-	writeXML(w, e.HTTPStatus(), doc, requestID)
+	writeXML(w, e.HTTPStatus(), appendErrorDoc(make([]byte, 0, errorSize(e, requestID)), e, requestID), requestID)
 }
 
-func writeXML(w http.ResponseWriter, status int, doc any, requestID string) {
-	var buf bytes.Buffer
-	enc := xml.NewEncoder(&buf)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		// Only reachable through a programming error (the documents are
-		// fixed structs of strings); never send a partial document.
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	buf.WriteByte('\n')
+func writeXML(w http.ResponseWriter, status int, body []byte, requestID string) {
+	// One backing array for the four values (cap 1 each, so a later Add
+	// reallocates instead of writing into a neighbour). The keys are set
+	// verbatim: the first three are canonical already, and AWS spells the
+	// last this way (net/http would canonicalize it to X-Amzn-Requestid;
+	// header names are case-insensitive).
+	v := [...]string{"text/xml", strconv.Itoa(len(body)), "no-store", requestID}
+	vals := v[:]
 	h := w.Header()
-	h.Set("Content-Type", "text/xml")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("Cache-Control", "no-store")
-	// AWS spells the header this way; set it verbatim (net/http would
-	// canonicalize it to X-Amzn-Requestid; header names are case-insensitive).
-	h["x-amzn-RequestId"] = []string{requestID}
+	h["Content-Type"] = vals[0:1:1]
+	h["Content-Length"] = vals[1:2:2]
+	h["Cache-Control"] = vals[2:3:3]
+	h["x-amzn-RequestId"] = vals[3:4:4]
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
