@@ -77,8 +77,8 @@ type Cache struct {
 
 type stats struct {
 	lastAttempt, lastSuccess, lastEnd, next time.Time
-	refreshes, failures, consecutive     int64
-	lastErr                              error
+	refreshes, failures, consecutive        int64
+	lastErr                                 error
 }
 
 // New returns a Cache. Nothing is fetched until Run, Get or Refresh is called.
@@ -101,8 +101,9 @@ func newCache(cfg config, key string) *Cache {
 // ended less than MinBackoff ago), and waits for it until ctx is done. A fetch started here
 // runs detached from ctx, bounded by FetchTimeout, so other waiters are unaffected if this
 // caller gives up. Errors are *UnavailableError (errors.Is(err, ErrUnavailable)).
-func (c *Cache) Get(ctx context.Context) (Credential, error) {
-	now := c.cfg.now()
+func (c *Cache) Get(ctx context.Context) (Credential, error) { return c.get(ctx, c.cfg.now()) }
+
+func (c *Cache) get(ctx context.Context, now time.Time) (Credential, error) {
 	if e := c.cur.Load(); e != nil && now.Before(e.usableUntil) {
 		if !c.running.Load() && !c.fetching.Load() && now.UnixNano() >= c.nextAttempt.Load() {
 			c.refreshAhead(ctx, now)

@@ -35,7 +35,9 @@ func (e *FetchError) Error() string {
 func (e *FetchError) Unwrap() error { return e.Err }
 
 // Public returns text safe to show a workload.
-func (e *FetchError) Public() string { return "the credential could not be obtained from the identity provider" }
+func (e *FetchError) Public() string {
+	return "the credential could not be obtained from the identity provider"
+}
 
 // UnavailableError is returned by Get when no usable credential is cached and none could be
 // obtained. Err is the cause: the *FetchError of the attempt the caller waited for or that

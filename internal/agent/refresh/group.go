@@ -86,15 +86,16 @@ func (g *Group) Get(ctx context.Context, key string) (Credential, error) {
 		return Credential{}, g.err
 	}
 	if m, ok := (*g.members.Load())[key]; ok {
-		m.touch(g.cfg.now())
-		return m.cache.Get(ctx)
+		now := g.cfg.now()
+		m.touch(now, g.touchRes)
+		return m.cache.get(ctx, now)
 	}
 	return g.getSlow(ctx, key)
 }
 
-func (m *member) touch(now time.Time) {
-	// Written at most once per touch resolution, so hot keys do not bounce a cache line.
-	if n := now.UnixNano(); n-m.lastUsed.Load() >= 0 {
+func (m *member) touch(now time.Time, res int64) {
+	// Written at most once per res nanoseconds, so hot keys do not bounce a cache line.
+	if n := now.UnixNano(); n-m.lastUsed.Load() >= res {
 		m.lastUsed.Store(n)
 	}
 }
@@ -120,8 +121,8 @@ func (g *Group) getSlow(ctx context.Context, key string) (Credential, error) {
 	if m == nil {
 		return g.getUncached(ctx, key)
 	}
-	m.touch(now)
-	return m.cache.Get(ctx)
+	m.touch(now, g.touchRes)
+	return m.cache.get(ctx, now)
 }
 
 // newMember builds the cache for key; g.mu must be held (it guards the template's Rand).

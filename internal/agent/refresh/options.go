@@ -52,7 +52,7 @@ type Options struct {
 
 	// OnEvent, when set, is called once after every completed fetch attempt, synchronously from
 	// the fetch goroutine and before waiters are released. It must not block; it may call
-	// Status.
+	// Status. Group members share it, so it may be called concurrently.
 	OnEvent func(Event)
 }
 

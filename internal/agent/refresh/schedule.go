@@ -14,7 +14,7 @@ func (c *config) refreshTime(fetched, expiry, end time.Time, r float64) time.Tim
 	// Never later than the end of the usable window minus room for the fetch and one retry.
 	usableUntil := expiry.Add(-c.margin)
 	if usable := usableUntil.Sub(fetched); usable > 0 {
-		buffer := min(c.fetchTimeout+c.minBackoff, usable/3)
+		buffer := max(min(c.fetchTimeout+c.minBackoff, usable/3), 1)
 		if latest := usableUntil.Add(-buffer); at.After(latest) {
 			at = latest
 		}
