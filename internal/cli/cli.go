@@ -57,7 +57,7 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), demoCmd(), explainCmd(), keysCmd(), auditCmd(), tokenCmd(), agentCmd())
+	root.AddCommand(serveCmd(), demoCmd(), explainCmd(), keysCmd(), auditCmd(), tokenCmd(), agentCmd(), createCredConfigCmd())
 	return root
 }
 

@@ -85,3 +85,33 @@ func TestTokenCommand(t *testing.T) {
 		t.Fatalf("executable failure: %s", out)
 	}
 }
+
+// create-cred-config writes what keyless token (x/oauth2) then uses against keyless.
+func TestCreateCredConfigThenToken(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, nil)
+	dir := t.TempDir()
+	tokPath := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokPath, []byte(f.GitHubToken(t, "acme", "app", nil)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "cred.json")
+	provider := strings.TrimPrefix(keylesstest.Audience(), "//iam.googleapis.com/")
+	if o, err := runCLI(t, "create-cred-config", provider, "--service-account", keylesstest.SAEmail, "--credential-source-file", tokPath,
+		"--output-file", out, "--keyless-server", f.URL); err != nil {
+		t.Fatalf("create-cred-config: %v\n%s", err, o)
+	}
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), `"token_url": "`+f.URL+`/v1/token"`) {
+		t.Fatalf("config:\n%s", b)
+	}
+	if st, _ := os.Stat(out); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", st.Mode())
+	}
+	if o, err := runCLI(t, "token", "--cred-file", out); err != nil || strings.Count(o, ".") != 2 {
+		t.Fatalf("token: %v %s", err, o)
+	}
+	if _, err := runCLI(t, "create-cred-config", provider, "--output-file", filepath.Join(dir, "x.json")); err == nil {
+		t.Error("a config without a credential source was written")
+	}
+}
