@@ -117,7 +117,7 @@ func New(opts Options) (*Agent, error) {
 			return func(ctx context.Context) (refresh.Credential, error) {
 				tok, err := x.AccessToken(ctx, scopes)
 				if err != nil {
-					return refresh.Credential{}, err
+					return refresh.Credential{}, denial(err)
 				}
 				return refresh.Credential{Value: tok, Expiry: tok.Expiry}, nil
 			}
@@ -139,7 +139,7 @@ func New(opts Options) (*Agent, error) {
 			return func(ctx context.Context) (refresh.Credential, error) {
 				tok, exp, err := x.IDToken(ctx, key, true)
 				if err != nil {
-					return refresh.Credential{}, err
+					return refresh.Credential{}, denial(err)
 				}
 				return refresh.Credential{Value: tok, Expiry: exp}, nil
 			}
@@ -151,6 +151,19 @@ func New(opts Options) (*Agent, error) {
 	a.registerMetrics()
 	ok = true
 	return a, nil
+}
+
+// denial marks an exchange error that is a policy decision (the STS or IAM Credentials
+// refused: invalid_grant, unauthorized_client, invalid_target, PERMISSION_DENIED) so the
+// metadata server answers 403, which SDKs do not retry, instead of 500, which they do.
+func denial(err error) error {
+	msg := err.Error()
+	for _, m := range []string{"PERMISSION_DENIED", "status code 403", "invalid_grant", "unauthorized_client", "invalid_target"} {
+		if strings.Contains(msg, m) {
+			return fmt.Errorf("%w: %w", gcemeta.ErrPermissionDenied, err)
+		}
+	}
+	return err
 }
 
 // awsSupplier feeds the Google exchange the agent's own AWS credentials (the chained
@@ -229,7 +242,9 @@ func (a *Agent) email() string {
 	case a.google.Email() != "":
 		return a.google.Email()
 	}
-	return "default"
+	// Without impersonation the token is the federated principal's, which has no email;
+	// metadata clients still need a stable NAME@DOMAIN for the default account.
+	return "federated@keyless.invalid"
 }
 
 func (a *Agent) listen() error {

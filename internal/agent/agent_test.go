@@ -218,3 +218,38 @@ func waitFor(t *testing.T, ok func() bool) {
 	}
 	t.Fatal("condition not met within 10s")
 }
+
+// A refused exchange reaches metadata clients as 403 (not retried by SDKs), not 500.
+func TestAgentDenialIs403(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, nil)
+	dir := t.TempDir()
+	tokPath := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokPath, []byte(f.GitHubToken(t, "evil", "app", nil)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cred, _ := json.Marshal(map[string]any{"type": "external_account", "audience": keylesstest.Audience(),
+		"subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": f.URL + "/v1/token",
+		"credential_source": map[string]any{"file": tokPath}})
+	credPath := filepath.Join(dir, "gcp.json")
+	if err := os.WriteFile(credPath, cred, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := agent.ParseConfig([]byte("google:\n  credentialConfig: "+credPath+"\n  projectId: p\nserve:\n  gceMetadata: 127.0.0.1:0\n"), "a.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	c := &chainFixture{a: a}
+	code, body := c.get(t, "gceMetadata", "/computeMetadata/v1/instance/service-accounts/default/token", map[string]string{"Metadata-Flavor": "Google"})
+	if code != http.StatusForbidden || strings.Contains(string(body), "eyJ") {
+		t.Fatalf("denied exchange: %d %s", code, body)
+	}
+}

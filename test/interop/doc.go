@@ -19,7 +19,12 @@
 //     SigV4-signed GetCallerIdentity, and presigned URLs), @aws-sdk/client-sts with
 //     @aws-sdk/credential-providers (node/aws-sts.js), and the three Google clients above
 //     with an "aws" credential source fed keyless-issued AWS credentials (the aws4_request
-//     exchange, then impersonation).
+//     exchange, then impersonation);
+//   - keyless agent (agent_*_test.go): the chain web identity → AWS role at keyless →
+//     aws4_request → service account, served to Node, Python and Go Google auth libraries
+//     and gcloud through the GCE metadata server, to aws-sdk-go-v2, awscli and boto3
+//     through IMDSv2, the container endpoint and the credentials file, and to
+//     google-auth-library's AWS credential source reading the agent's IMDSv2.
 //
 // Every token a client obtains is verified against keyless's JWKS and checked for the
 // subject it must name; every denial is looked up at /v1/decisions/{id} to check that
