@@ -2,6 +2,8 @@ package jose
 
 import (
 	"strings"
+
+	"github.com/keylessdev/keyless/internal/strictjson"
 )
 
 // DefaultMaxTokenBytes is the size limit ParseCompact applies when given a
@@ -50,7 +52,7 @@ func ParseCompact(token string, maxBytes int) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	claims, err := decodeObject(t.RawClaims)
+	claims, err := strictjson.DecodeObject(t.RawClaims)
 	if err != nil {
 		return nil, malformed("payload: " + err.Error())
 	}
@@ -133,7 +135,7 @@ func scanCompact(s string) (dot1, dot2 int, err error) {
 }
 
 func parseHeader(raw []byte) (Header, error) {
-	m, err := decodeObject(raw)
+	m, err := strictjson.DecodeObject(raw)
 	if err != nil {
 		return Header{}, malformed("header: " + err.Error())
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/keylessdev/keyless/internal/strictjson"
 )
 
 func TestParseCompactValid(t *testing.T) {
@@ -128,13 +130,13 @@ func TestParseCompactPayloadRules(t *testing.T) {
 		})
 	}
 	// Depth exactly at the limit is accepted.
-	ok := strings.Repeat(`{"a":`, maxJSONDepth) + `1` + strings.Repeat(`}`, maxJSONDepth)
+	ok := strings.Repeat(`{"a":`, strictjson.MaxDepth) + `1` + strings.Repeat(`}`, strictjson.MaxDepth)
 	if _, err := ParseCompact(signParts(t, "ES256", priv, hdr, []byte(ok)), 0); err != nil {
-		t.Errorf("depth %d: %v", maxJSONDepth, err)
+		t.Errorf("depth %d: %v", strictjson.MaxDepth, err)
 	}
 	over := `[` + ok + `]`
 	if _, err := ParseCompact(signParts(t, "ES256", priv, hdr, []byte(`{"x":`+over+`}`)), 0); err == nil {
-		t.Errorf("depth %d accepted", maxJSONDepth+2)
+		t.Errorf("depth %d accepted", strictjson.MaxDepth+2)
 	}
 }
 

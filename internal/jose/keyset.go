@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"unicode/utf8"
+
+	"github.com/keylessdev/keyless/internal/strictjson"
 )
 
 // Limits applied by ParseKeySet. A JWKS larger than this is not a key set
@@ -61,7 +63,7 @@ func ParseKeySet(data []byte) (*KeySet, []Dropped, error) {
 	entries := make([]entry, len(rawKeys))
 	kidCount := make(map[string]int, len(rawKeys))
 	for i, raw := range rawKeys {
-		m, err := decodeObject(raw)
+		m, err := strictjson.DecodeObject(raw)
 		if err != nil {
 			entries[i].reason = "JWK is not a valid JSON object: " + err.Error()
 			continue
@@ -129,7 +131,7 @@ func splitKeySet(data []byte) ([]json.RawMessage, error) {
 		}
 		if name != "keys" {
 			// Unused members (spiffe_sequence, ...) must still be strict JSON.
-			if _, err := decodeStrict(raw); err != nil {
+			if _, err := strictjson.Decode(raw); err != nil {
 				return nil, malformed("JWKS member is not strict JSON: " + err.Error())
 			}
 			continue

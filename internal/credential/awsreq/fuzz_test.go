@@ -69,6 +69,7 @@ func FuzzParseSubjectToken(f *testing.F) {
 	}
 	f.Add(`{"url":"https://sts.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15","method":"POST","headers":[]}`)
 	f.Add("%7B%22url%22%3A1%7D")
+	f.Add(`{"url":"u","\u0075rl":"v","method":"POST","headers":[{"key":"a","value":"b"},{"key":"A","value":"b"}],"body":""}`)
 	f.Fuzz(func(t *testing.T, tok string) {
 		g, err := ParseSubjectToken(tok)
 		if err != nil {
@@ -79,6 +80,14 @@ func FuzzParseSubjectToken(f *testing.F) {
 		}
 		if g.URL == nil || g.Auth == nil {
 			t.Fatal("accepted token without url or auth")
+		}
+		if len(g.RawHeaders) != len(g.Headers) {
+			t.Fatalf("RawHeaders %d entries, Headers %d", len(g.RawHeaders), len(g.Headers))
+		}
+		for _, h := range g.RawHeaders {
+			if v := g.Headers[http.CanonicalHeaderKey(h.Key)]; len(v) != 1 || v[0] != h.Value {
+				t.Fatalf("header %q: RawHeaders %q, Headers %q", h.Key, h.Value, v)
+			}
 		}
 		err = g.Check(Policy{Audience: testAudience, Now: time.Now()})
 		if err == nil && !DefaultAllowedHost(g.URL.Host) {

@@ -1,5 +1,10 @@
 package awsreq
 
+// Streaming strict-JSON helpers for the JSON form of the GetCallerIdentity
+// response (gci.go). Subject tokens use package strictjson instead. The
+// response parser streams because it must skip unknown members of any depth
+// (bounded only by MaxResponseSize), which strictjson's MaxDepth would refuse.
+
 import (
 	"bytes"
 	"encoding/json"
@@ -36,24 +41,6 @@ func decodeObject(dec *json.Decoder, member func(name string) error) error {
 		}
 	}
 	_, err = dec.Token() // '}'
-	return err
-}
-
-// decodeArray reads one JSON array from dec, calling elem for each element.
-func decodeArray(dec *json.Decoder, elem func() error) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return errors.New("expected a JSON array")
-	}
-	for dec.More() {
-		if err := elem(); err != nil {
-			return err
-		}
-	}
-	_, err = dec.Token() // ']'
 	return err
 }
 

@@ -1,15 +1,16 @@
 package awsreq
 
 import (
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/keylessdev/keyless/internal/strictjson"
 )
 
 const (
@@ -43,10 +44,12 @@ type GCIRequest struct {
 // ParseSubjectToken decodes a subject token after the form decode. Tokens
 // not starting with '{' are URL-unescaped once (Go's '+' for space and
 // Python/Node's %20 both decode). The JSON must be exactly
-// {"url", "method", "headers": [{"key","value"}...], optional "body"} with no
-// duplicate or unknown members, no duplicate header keys (compared
-// case-insensitively) and no control characters in header values. The
-// Authorization header must parse (ParseAuth). Call Check next.
+// {"url", "method", "headers": [{"key","value"}...], optional "body"}, all
+// strings, in strict JSON (package strictjson: valid UTF-8, no duplicate
+// member names, bounded depth, no trailing data), with no unknown members,
+// no duplicate header keys (compared case-insensitively) and no control
+// characters in header values. The Authorization header must parse
+// (ParseAuth). Call Check next.
 func ParseSubjectToken(token string) (*GCIRequest, error) {
 	if len(token) > MaxSubjectTokenSize {
 		return nil, fail(StageFormat, "subject token too large")
@@ -59,42 +62,16 @@ func ParseSubjectToken(token string) (*GCIRequest, error) {
 		}
 		token = dec
 	}
-	if !strings.HasPrefix(token, "{") || !utf8.ValidString(token) {
+	if !strings.HasPrefix(token, "{") {
 		return nil, fail(StageFormat, "subject token is not a JSON object")
 	}
-	g := &GCIRequest{Headers: http.Header{}}
-	var rawURL string
-	var haveURL, haveMethod, haveHeaders bool
-	dec := newStrictDecoder([]byte(token))
-	err := decodeObject(dec, func(name string) error {
-		var err error
-		switch name {
-		case "url":
-			rawURL, err = decodeString(dec)
-			haveURL = true
-		case "method":
-			g.Method, err = decodeString(dec)
-			haveMethod = true
-		case "body":
-			var b string
-			b, err = decodeString(dec)
-			g.Body = []byte(b)
-		case "headers":
-			haveHeaders = true
-			err = decodeArray(dec, func() error { return g.decodeHeader(dec) })
-		default:
-			return fail(StageFormat, "unknown member "+truncate(name))
-		}
-		return err
-	})
-	if err == nil {
-		err = expectEOF(dec)
-	}
+	m, err := strictjson.DecodeObjectString(token)
 	if err != nil {
 		return nil, &Error{Stage: StageFormat, Detail: "invalid subject token JSON", Err: err}
 	}
-	if !haveURL || !haveMethod || !haveHeaders {
-		return nil, fail(StageFormat, "subject token needs url, method and headers")
+	g, rawURL, err := subjectFromJSON(m)
+	if err != nil {
+		return nil, &Error{Stage: StageFormat, Detail: "invalid subject token JSON", Err: err}
 	}
 	if g.URL, err = url.Parse(rawURL); err != nil {
 		return nil, &Error{Stage: StageFormat, Detail: "invalid url", Err: err}
@@ -105,29 +82,66 @@ func ParseSubjectToken(token string) (*GCIRequest, error) {
 	return g, nil
 }
 
-// decodeHeader reads one {"key","value"} entry into g.
-func (g *GCIRequest) decodeHeader(dec *json.Decoder) error {
-	var key, value string
-	var haveKey, haveValue bool
-	err := decodeObject(dec, func(name string) error {
-		var err error
-		switch name {
-		case "key":
-			key, err = decodeString(dec)
-			haveKey = true
-		case "value":
-			value, err = decodeString(dec)
-			haveValue = true
-		default:
-			return errors.New("unknown header member " + truncate(name))
+// subjectFromJSON checks the decoded token's shape: exactly url, method and
+// headers (an array of header entries), optionally body, all strings. Checks
+// run in a fixed order so that a token with several faults always gets the
+// same error.
+func subjectFromJSON(m map[string]any) (*GCIRequest, string, error) {
+	if name, ok := firstUnknown(m, "url", "method", "headers", "body"); ok {
+		return nil, "", errors.New("unknown member " + truncate(name))
+	}
+	if !hasAll(m, "url", "method", "headers") {
+		return nil, "", errors.New("subject token needs url, method and headers")
+	}
+	rawURL, err := stringMember(m, "url")
+	if err != nil {
+		return nil, "", err
+	}
+	g := &GCIRequest{}
+	if g.Method, err = stringMember(m, "method"); err != nil {
+		return nil, "", err
+	}
+	if hasAll(m, "body") {
+		b, err := stringMember(m, "body")
+		if err != nil {
+			return nil, "", err
 		}
-		return err
-	})
+		g.Body = []byte(b)
+	}
+	entries, ok := m["headers"].([]any)
+	if !ok {
+		return nil, "", errors.New("member headers is not an array")
+	}
+	g.Headers = make(http.Header, len(entries))
+	g.RawHeaders = make([]HeaderField, 0, len(entries))
+	for _, e := range entries {
+		if err := g.addHeader(e); err != nil {
+			return nil, "", err
+		}
+	}
+	return g, rawURL, nil
+}
+
+// addHeader checks one {"key","value"} entry and appends it to g, keeping
+// the client's order and spelling in RawHeaders.
+func (g *GCIRequest) addHeader(entry any) error {
+	m, ok := entry.(map[string]any)
+	if !ok {
+		return errors.New("header entry is not an object")
+	}
+	if name, ok := firstUnknown(m, "key", "value"); ok {
+		return errors.New("unknown header member " + truncate(name))
+	}
+	if !hasAll(m, "key", "value") {
+		return errors.New("header entry needs key and value")
+	}
+	key, err := stringMember(m, "key")
 	if err != nil {
 		return err
 	}
-	if !haveKey || !haveValue {
-		return errors.New("header entry needs key and value")
+	value, err := stringMember(m, "value")
+	if err != nil {
+		return err
 	}
 	if key == "" || len(key) > 256 || !allBytes(key, isTokenByte) {
 		return errors.New("invalid header name")
@@ -142,6 +156,35 @@ func (g *GCIRequest) decodeHeader(dec *json.Decoder) error {
 	g.Headers[ck] = []string{value}
 	g.RawHeaders = append(g.RawHeaders, HeaderField{Key: key, Value: value})
 	return nil
+}
+
+// stringMember returns m[name] if it is a string (null is not a string).
+func stringMember(m map[string]any, name string) (string, error) {
+	s, ok := m[name].(string)
+	if !ok {
+		return "", errors.New("member " + name + " is not a string")
+	}
+	return s, nil
+}
+
+func hasAll(m map[string]any, names ...string) bool {
+	for _, n := range names {
+		if _, ok := m[n]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// firstUnknown returns the smallest member name of m not in known (which
+// may be the empty name), and whether there is one.
+func firstUnknown(m map[string]any, known ...string) (first string, found bool) {
+	for name := range m {
+		if !slices.Contains(known, name) && (!found || name < first) {
+			first, found = name, true
+		}
+	}
+	return first, found
 }
 
 // SignedRequest returns the request as SigV4 sees it (for Verify, e.g. in a
