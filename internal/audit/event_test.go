@@ -153,4 +153,3 @@ func TestDecodeEventRejects(t *testing.T) {
 		}
 	}
 }
-
