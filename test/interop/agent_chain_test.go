@@ -79,9 +79,9 @@ func TestAgentRoleNotBound(t *testing.T) {
 	if err == nil || out.Error == "" {
 		t.Fatalf("google-auth-library got a token (%d bytes) for an unbound role session, want an error", len(out.Token))
 	}
-	// The workload sees the agent's fixed text; the cause is in the agent's log and the
-	// audit trail.
-	if !strings.Contains(out.Error, "Unable to obtain an access token for service account "+deployerSA) {
+	// The workload sees the agent's fixed 403 text (SDKs do not retry a 403); the cause is
+	// in the agent's log and the audit trail.
+	if !strings.Contains(out.Error, "the keyless agent may not obtain an access token for service account "+deployerSA) {
 		t.Errorf("google-auth-library's error does not carry the agent's message: %s", out.Error)
 	}
 	f.assertDenied(t, c.agentDecision(t), "authorize")
