@@ -330,6 +330,10 @@ func (a *Agent) Run(ctx context.Context) error {
 func (a *Agent) onEvent(ev refresh.Event) {
 	switch ev.Kind {
 	case refresh.EventFetchOK:
+		if life := ev.Expiry.Sub(ev.Start); life > 0 && life <= 2*a.margin() {
+			a.log.Warn("credential lifetime is too short to serve from cache; raise it above twice the expiry margin",
+				"pipeline", ev.Name, "lifetime", life.Round(time.Second), "margin", a.margin())
+		}
 		a.log.Info("credential refreshed", "pipeline", ev.Name, "key", ev.Key, "expires", ev.Expiry.UTC().Format(time.RFC3339),
 			"took", ev.Duration.Round(time.Millisecond), "next", ev.NextRefresh.UTC().Format(time.RFC3339))
 		switch ev.Name {
@@ -340,7 +344,7 @@ func (a *Agent) onEvent(ev refresh.Event) {
 		}
 	case refresh.EventFetchFailed:
 		a.log.Warn("credential refresh failed", "pipeline", ev.Name, "key", ev.Key, "err", ev.Err,
-			"consecutive", ev.ConsecutiveFailures, "retry", ev.NextRefresh.UTC().Format(time.RFC3339))
+			"took", ev.Duration.Round(time.Millisecond), "consecutive", ev.ConsecutiveFailures, "retry", ev.NextRefresh.UTC().Format(time.RFC3339))
 	}
 }
 
@@ -376,6 +380,14 @@ func (a *Agent) writeAWSFile() {
 	}
 }
 
+// margin is the caches' expiry margin (refresh.DefaultExpiryMargin unless tuned).
+func (a *Agent) margin() time.Duration {
+	if m := a.opts.Refresh.ExpiryMargin; m != 0 {
+		return max(m, 0)
+	}
+	return refresh.DefaultExpiryMargin
+}
+
 // Statuses lists every cache's status.
 func (a *Agent) Statuses() []refresh.Status {
 	var out []refresh.Status
@@ -407,7 +419,13 @@ func (a *Agent) statusHandler() http.Handler {
 			ConsecutiveFailures int64      `json:"consecutiveFailures"`
 			LastError           string     `json:"lastError,omitempty"`
 		}
+		// Health is that of the pipelines kept warm in the background (default Google
+		// token, AWS credentials); on-demand entries (ID tokens per audience, other scope
+		// sets) refresh when read, so an idle one going stale says nothing about health.
 		healthy := true
+		for _, c := range a.caches {
+			healthy = healthy && c.Status().Valid
+		}
 		var out []entry
 		for _, s := range a.Statuses() {
 			e := entry{Pipeline: s.Name, Key: s.Key, Valid: s.Valid, Refreshes: s.Refreshes, Failures: s.Failures,
@@ -420,7 +438,6 @@ func (a *Agent) statusHandler() http.Handler {
 				x := s.NextRefresh.UTC()
 				e.NextRefresh = &x
 			}
-			healthy = healthy && s.Valid
 			out = append(out, e)
 		}
 		w.Header().Set("Content-Type", "application/json")
