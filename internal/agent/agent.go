@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/oauth2"
@@ -83,29 +84,9 @@ func New(opts Options) (*Agent, error) {
 	tmpl.Now = opts.Now
 	tmpl.OnEvent = a.onEvent
 
-	if c.AWS != nil {
-		x, err := NewAWSExchange(*c.AWS)
-		if err != nil {
-			return nil, fmt.Errorf("aws: %w", err)
-		}
-		a.aws = x
-		o := tmpl
-		o.Name = "aws-role"
-		o.Fetch = func(ctx context.Context) (refresh.Credential, error) {
-			cr, err := x.Credentials(ctx)
-			if err != nil {
-				return refresh.Credential{}, err
-			}
-			return refresh.Credential{Value: cr, Expiry: cr.Expires}, nil
-		}
-		if a.aCreds, err = refresh.New(o); err != nil {
-			return nil, err
-		}
-		a.caches = append(a.caches, a.aCreds)
-	}
 	if c.Google != nil {
 		var supplier externalaccount.AwsSecurityCredentialsSupplier
-		if a.aCreds != nil {
+		if c.AWS != nil && c.AWS.WebIdentityFromGoogle == nil {
 			supplier = awsSupplier{a}
 		}
 		x, err := NewGoogleExchange(c.Google.CredentialConfig, c.Google.CAFile, supplier)
@@ -145,6 +126,30 @@ func New(opts Options) (*Agent, error) {
 			}
 		}})
 	}
+	if c.AWS != nil {
+		var identity stscreds.IdentityTokenRetriever
+		if fg := c.AWS.WebIdentityFromGoogle; fg != nil {
+			identity = googleIdentity{a, fg.Audience}
+		}
+		x, err := NewAWSExchange(*c.AWS, identity)
+		if err != nil {
+			return nil, fmt.Errorf("aws: %w", err)
+		}
+		a.aws = x
+		o := tmpl
+		o.Name = "aws-role"
+		o.Fetch = func(ctx context.Context) (refresh.Credential, error) {
+			cr, err := x.Credentials(ctx)
+			if err != nil {
+				return refresh.Credential{}, err
+			}
+			return refresh.Credential{Value: cr, Expiry: cr.Expires}, nil
+		}
+		if a.aCreds, err = refresh.New(o); err != nil {
+			return nil, err
+		}
+		a.caches = append(a.caches, a.aCreds)
+	}
 	if err := a.listen(); err != nil {
 		return nil, err
 	}
@@ -164,6 +169,20 @@ func denial(err error) error {
 		}
 	}
 	return err
+}
+
+// googleIdentity supplies the AWS pipeline's web identity: an ID token of the Google
+// pipeline's service account (cached per audience).
+type googleIdentity struct {
+	a        *Agent
+	audience string
+}
+
+func (g googleIdentity) GetIdentityToken() ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, err := (googleTokens{g.a}).IDToken(ctx, g.audience, "full", false)
+	return []byte(tok), err
 }
 
 // awsSupplier feeds the Google exchange the agent's own AWS credentials (the chained

@@ -253,3 +253,66 @@ func TestAgentDenialIs403(t *testing.T) {
 		t.Fatalf("denied exchange: %d %s", code, body)
 	}
 }
+
+// The reverse chain with a keyless-issued identity: a GitHub token federates at keyless A
+// into the deployer service account; the agent asks A for an ID token of that account
+// (audience sts.amazonaws.com) and uses it as the web identity to assume a role at keyless
+// B, whose IAM OIDC provider is keyless A.
+func TestAgentWebIdentityFromGoogle(t *testing.T) {
+	t.Parallel()
+	a := keylesstest.Start(t, nil)
+	b := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) {
+		c.Server = &config.Server{AllowInsecureHTTPIssuers: true}
+		host := strings.TrimPrefix(a.URL, "http://")
+		c.AWS = &config.AWS{Accounts: []config.AWSAccount{{
+			AccountID:              keylesstest.AWSAccountID,
+			OpenIDConnectProviders: []config.OpenIDConnectProvider{{URL: a.URL, ClientIDList: []string{"sts.amazonaws.com"}, JWKSJSON: string(a.Keys.JWKS())}},
+			Roles: []config.Role{{RoleName: "from-google", AssumeRolePolicyDocument: []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+				"Principal":{"Federated":"arn:aws:iam::` + keylesstest.AWSAccountID + `:oidc-provider/` + host + `"},"Action":"sts:AssumeRoleWithWebIdentity",
+				"Condition":{"StringEquals":{"` + host + `:aud":"sts.amazonaws.com","` + host + `:sub":"` + a.Engine.Snapshot().ServiceAccount(keylesstest.SAEmail).UniqueID + `"}}}]}`)}},
+		}}}
+	})
+	dir := t.TempDir()
+	tokPath := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokPath, []byte(a.GitHubToken(t, "acme", "app", nil)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cred, _ := json.Marshal(map[string]any{"type": "external_account", "audience": keylesstest.Audience(),
+		"subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": a.URL + "/v1/token",
+		"service_account_impersonation_url": a.URL + "/v1/projects/-/serviceAccounts/" + keylesstest.SAEmail + ":generateAccessToken",
+		"credential_source": map[string]any{"file": tokPath}})
+	credPath := filepath.Join(dir, "gcp.json")
+	if err := os.WriteFile(credPath, cred, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := agent.ParseConfig([]byte(`
+google:
+  credentialConfig: `+credPath+`
+aws:
+  roleArn: arn:aws:iam::`+keylesstest.AWSAccountID+`:role/from-google
+  webIdentityFromGoogle: {audience: sts.amazonaws.com}
+  stsEndpoint: `+b.URL+`
+  region: us-east-1
+serve:
+  containerCredentials: 127.0.0.1:0
+  containerAuthorizationTokenFile: `+tokPath+`
+`), "a.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ag.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	cr, err := ag.Retrieve(ctx)
+	if err != nil {
+		t.Fatalf("AWS credentials from a keyless-issued identity: %v", err)
+	}
+	if !strings.HasPrefix(cr.AccessKeyID, "ASIA") {
+		t.Fatalf("credentials %q", cr.AccessKeyID)
+	}
+}

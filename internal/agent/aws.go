@@ -22,8 +22,9 @@ type AWSExchange struct {
 	cfg      AWSConfig
 }
 
-// NewAWSExchange builds the AWS pipeline's exchange.
-func NewAWSExchange(c AWSConfig) (*AWSExchange, error) {
+// NewAWSExchange builds the AWS pipeline's exchange. identity, when non-nil, supplies
+// the web identity token instead of c.WebIdentityTokenFile.
+func NewAWSExchange(c AWSConfig, identity stscreds.IdentityTokenRetriever) (*AWSExchange, error) {
 	hc := &http.Client{Timeout: 30 * time.Second}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
@@ -43,7 +44,10 @@ func NewAWSExchange(c AWSConfig) (*AWSExchange, error) {
 	if c.STSEndpoint != "" {
 		opts.BaseEndpoint = aws.String(c.STSEndpoint)
 	}
-	p := stscreds.NewWebIdentityRoleProvider(sts.New(opts), c.RoleARN, stscreds.IdentityTokenFile(c.WebIdentityTokenFile),
+	if identity == nil {
+		identity = stscreds.IdentityTokenFile(c.WebIdentityTokenFile)
+	}
+	p := stscreds.NewWebIdentityRoleProvider(sts.New(opts), c.RoleARN, identity,
 		func(o *stscreds.WebIdentityRoleOptions) {
 			o.RoleSessionName = c.sessionName()
 			if d := c.duration(); d > 0 {

@@ -60,7 +60,7 @@ func BenchmarkAgentIMDSCredentials(b *testing.B) {
 func BenchmarkFullChain(b *testing.B) {
 	r := newRig(b)
 	ax, err := agent.NewAWSExchange(agent.AWSConfig{RoleARN: keylesstest.AWSRoleARN(), WebIdentityTokenFile: r.webToken,
-		STSEndpoint: r.f.URL, Region: "us-east-1", RoleSessionName: "bench"})
+		STSEndpoint: r.f.URL, Region: "us-east-1", RoleSessionName: "bench"}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,15 +34,25 @@ type GoogleConfig struct {
 	CAFile string `json:"caFile,omitempty"`
 }
 
-// AWSConfig is the AWS pipeline: AssumeRoleWithWebIdentity with a token file.
+// AWSConfig is the AWS pipeline: AssumeRoleWithWebIdentity with a web identity from a
+// token file, or from the Google pipeline (an ID token of its service account, minted by
+// keyless or Google: a keyless-issued identity).
 type AWSConfig struct {
 	RoleARN              string `json:"roleArn"`
-	WebIdentityTokenFile string `json:"webIdentityTokenFile"`
+	WebIdentityTokenFile string `json:"webIdentityTokenFile,omitempty"`
+	// WebIdentityFromGoogle uses an ID token of the Google pipeline's service account
+	// with this audience (the role's IAM OIDC provider must list it as a client id).
+	WebIdentityFromGoogle *FromGoogle `json:"webIdentityFromGoogle,omitempty"`
 	STSEndpoint          string `json:"stsEndpoint,omitempty"` // default: AWS's regional endpoint
 	Region               string `json:"region"`
 	RoleSessionName      string `json:"roleSessionName,omitempty"`
 	DurationSeconds      int    `json:"durationSeconds,omitempty"`
 	CAFile               string `json:"caFile,omitempty"`
+}
+
+// FromGoogle names the audience of the ID token used as the web identity.
+type FromGoogle struct {
+	Audience string `json:"audience"`
 }
 
 // ServeConfig lists the endpoints the agent serves; each is optional.
@@ -111,8 +121,15 @@ func (c *Config) validate() config.Problems {
 		if !strings.HasPrefix(a.RoleARN, "arn:aws:iam::") || !strings.Contains(a.RoleARN, ":role/") {
 			add("aws.roleArn", "%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", a.RoleARN)
 		}
-		if a.WebIdentityTokenFile == "" {
-			add("aws.webIdentityTokenFile", "is required: the file holding the web identity token (re-read at every refresh)")
+		switch {
+		case a.WebIdentityTokenFile == "" && a.WebIdentityFromGoogle == nil:
+			add("aws.webIdentityTokenFile", "is required (the file holding the web identity token, re-read at every refresh), or set aws.webIdentityFromGoogle")
+		case a.WebIdentityTokenFile != "" && a.WebIdentityFromGoogle != nil:
+			add("aws.webIdentityFromGoogle", "set either webIdentityTokenFile or webIdentityFromGoogle, not both")
+		case a.WebIdentityFromGoogle != nil && a.WebIdentityFromGoogle.Audience == "":
+			add("aws.webIdentityFromGoogle.audience", "is required (e.g. sts.amazonaws.com, a client id of the role's IAM OIDC provider)")
+		case a.WebIdentityFromGoogle != nil && c.Google == nil:
+			add("aws.webIdentityFromGoogle", "needs the google pipeline")
 		}
 		if a.Region == "" {
 			add("aws.region", "is required (SDKs read it from the metadata endpoints)")

@@ -65,7 +65,16 @@ var awsAlgorithms = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512
 // oidcProviderARN is the ARN AWS gives an IAM OIDC provider: the issuer URL without
 // its scheme.
 func oidcProviderARN(account, url string) string {
-	return "arn:aws:iam::" + account + ":oidc-provider/" + strings.TrimSuffix(strings.TrimPrefix(url, "https://"), "/")
+	return "arn:aws:iam::" + account + ":oidc-provider/" + strings.TrimSuffix(stripScheme(url), "/")
+}
+
+// stripScheme removes https:// (AWS's only scheme) or http:// (loopback issuers that
+// server.allowInsecureHTTPIssuers admits in development).
+func stripScheme(url string) string {
+	if s, ok := strings.CutPrefix(url, "https://"); ok {
+		return s
+	}
+	return strings.TrimPrefix(url, "http://")
 }
 
 // compileAWS parses every trust policy and checks that each Federated principal names an
@@ -80,7 +89,7 @@ func (s *Snapshot) compileAWS(a *config.AWS, keys KeySources) config.Problems {
 		ap := fmt.Sprintf("aws.accounts[%d]", ai)
 		for pi, pc := range acct.OpenIDConnectProviders {
 			p := &AWSOIDCProvider{ARN: oidcProviderARN(acct.AccountID, pc.URL), AccountID: acct.AccountID, URL: pc.URL,
-				ClientIDs: append([]string(nil), pc.ClientIDList...), KeyPrefix: strings.TrimPrefix(pc.URL, "https://")}
+				ClientIDs: append([]string(nil), pc.ClientIDList...), KeyPrefix: stripScheme(pc.URL)}
 			p.Policy = &oidc.Policy{Issuer: pc.URL, Audiences: p.ClientIDs, AllowedAlgs: awsAlgorithms,
 				Leeway: 60 * time.Second, MaxLifetime: -1, MaxTokenBytes: awsMaxWebIdentityToken}
 			if pc.JWKSJSON != "" {

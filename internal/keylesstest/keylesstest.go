@@ -197,7 +197,7 @@ func AWSRoleMember() string {
 // account (Google's default AWS mapping), whose role sessions may impersonate the
 // deployer service account.
 func WithAWS(cfg *config.Config, is *testissuer.Issuer) {
-	host := strings.TrimPrefix(is.URL, "https://")
+	host := strings.TrimPrefix(strings.TrimPrefix(is.URL, "https://"), "http://")
 	trust := `{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"AcmeRepos","Effect":"Allow","Principal":{"Federated":"arn:aws:iam::` + AWSAccountID + `:oidc-provider/` + host + `"},` +
 		`"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + host + `:aud":"sts.amazonaws.com"},` +
