@@ -280,7 +280,7 @@ func TestAgentWebIdentityFromGoogle(t *testing.T) {
 	cred, _ := json.Marshal(map[string]any{"type": "external_account", "audience": keylesstest.Audience(),
 		"subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": a.URL + "/v1/token",
 		"service_account_impersonation_url": a.URL + "/v1/projects/-/serviceAccounts/" + keylesstest.SAEmail + ":generateAccessToken",
-		"credential_source": map[string]any{"file": tokPath}})
+		"credential_source":                 map[string]any{"file": tokPath}})
 	credPath := filepath.Join(dir, "gcp.json")
 	if err := os.WriteFile(credPath, cred, 0o600); err != nil {
 		t.Fatal(err)

@@ -43,11 +43,11 @@ type AWSConfig struct {
 	// WebIdentityFromGoogle uses an ID token of the Google pipeline's service account
 	// with this audience (the role's IAM OIDC provider must list it as a client id).
 	WebIdentityFromGoogle *FromGoogle `json:"webIdentityFromGoogle,omitempty"`
-	STSEndpoint          string `json:"stsEndpoint,omitempty"` // default: AWS's regional endpoint
-	Region               string `json:"region"`
-	RoleSessionName      string `json:"roleSessionName,omitempty"`
-	DurationSeconds      int    `json:"durationSeconds,omitempty"`
-	CAFile               string `json:"caFile,omitempty"`
+	STSEndpoint           string      `json:"stsEndpoint,omitempty"` // default: AWS's regional endpoint
+	Region                string      `json:"region"`
+	RoleSessionName       string      `json:"roleSessionName,omitempty"`
+	DurationSeconds       int         `json:"durationSeconds,omitempty"`
+	CAFile                string      `json:"caFile,omitempty"`
 }
 
 // FromGoogle names the audience of the ID token used as the web identity.
