@@ -153,6 +153,11 @@ func New(opts Options) (*Agent, error) {
 	if err := a.listen(); err != nil {
 		return nil, err
 	}
+	if f := c.Files; f != nil && f.AWSConfig != "" {
+		if err := writeFileAtomic(f.AWSConfig, awsConfigFile(f.AWSProfile, c.AWS.Region)); err != nil {
+			return nil, fmt.Errorf("files.awsConfig: %w", err)
+		}
+	}
 	a.registerMetrics()
 	ok = true
 	return a, nil

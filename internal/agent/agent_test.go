@@ -74,6 +74,8 @@ serve:
 files:
   googleAccessToken: ` + filepath.Join(dir, "gcp-token") + `
   awsCredentials: ` + filepath.Join(dir, "aws-credentials") + `
+  awsConfig: ` + filepath.Join(dir, "aws-config") + `
+  awsProfile: checkout
 `
 	cfg, err := agent.ParseConfig([]byte(cfgYAML), "agent.yaml")
 	if err != nil {
@@ -184,7 +186,13 @@ func TestAgentServesTheChain(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(c.dir, "gcp-token"))
 		return err == nil && strings.Count(string(b), ".") == 2
 	})
-	for _, name := range []string{"aws-credentials", "gcp-token"} {
+	if b, err := os.ReadFile(filepath.Join(c.dir, "aws-config")); err != nil || !strings.Contains(string(b), "[profile checkout]\nregion = us-east-1\n") {
+		t.Errorf("aws config file: %q %v", b, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(c.dir, "aws-credentials")); !strings.Contains(string(b), "[checkout]\n") {
+		t.Errorf("aws credentials profile: %q", b)
+	}
+	for _, name := range []string{"aws-credentials", "gcp-token", "aws-config"} {
 		if st, err := os.Stat(filepath.Join(c.dir, name)); err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v %v", name, st.Mode(), err)
 		}

@@ -73,7 +73,8 @@ type ServeConfig struct {
 type FilesConfig struct {
 	GoogleAccessToken string `json:"googleAccessToken,omitempty"` // the bare token
 	AWSCredentials    string `json:"awsCredentials,omitempty"`    // an AWS shared credentials file
-	AWSProfile        string `json:"awsProfile,omitempty"`        // its profile (default "default")
+	AWSConfig         string `json:"awsConfig,omitempty"`         // an AWS config file with the profile's region
+	AWSProfile        string `json:"awsProfile,omitempty"`        // their profile (default "default")
 }
 
 // LoadConfig reads and validates an agent config file, reporting every problem with its
@@ -174,8 +175,11 @@ func (c *Config) validate() config.Problems {
 		if f.GoogleAccessToken != "" && c.Google == nil {
 			add("files.googleAccessToken", "needs the google pipeline")
 		}
-		if f.AWSCredentials != "" && c.AWS == nil {
-			add("files.awsCredentials", "needs the aws pipeline")
+		if (f.AWSCredentials != "" || f.AWSConfig != "") && c.AWS == nil {
+			add("files.awsCredentials", "the AWS files need the aws pipeline")
+		}
+		if p := f.AWSProfile; p != "" && (strings.ContainsAny(p, "[]\r\n") || strings.TrimSpace(p) != p) {
+			add("files.awsProfile", "%q is not a profile name", p)
 		}
 	}
 	return probs

@@ -58,3 +58,12 @@ func awsCredentialsFile(profile, keyID, secret, token string, expires time.Time)
 	fmt.Fprintf(&b, "[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n", profile, keyID, secret, token)
 	return []byte(b.String())
 }
+
+// awsConfigFile renders an AWS config file setting the profile's region.
+func awsConfigFile(profile, region string) []byte {
+	section := "default"
+	if profile != "" && profile != "default" {
+		section = "profile " + profile
+	}
+	return []byte("# written by keyless agent\n[" + section + "]\nregion = " + region + "\n")
+}
