@@ -173,3 +173,19 @@ func TestParseIntoOtherDocuments(t *testing.T) {
 		t.Fatalf("not a mapping: %v", probs)
 	}
 }
+
+func TestAWSSTSHosts(t *testing.T) {
+	t.Parallel()
+	for _, h := range []string{"sts-fips.us-east-1.amazonaws.com", "sts.cn-north-1.amazonaws.com.cn", "vpce-0abc-1x2y.sts.us-east-1.vpce.amazonaws.com"} {
+		c := &Config{Server: &Server{AWSSTSHosts: []string{h}}}
+		if probs := c.Validate(); len(probs) > 0 {
+			t.Errorf("%s: %v", h, probs)
+		}
+	}
+	for _, h := range []string{"https://sts.amazonaws.com", "sts.amazonaws.com:443", "evil.example", "sts.amazonaws.com.evil.test", "STS.AMAZONAWS.COM", "127.0.0.1", "*.amazonaws.com", ""} {
+		c := &Config{Server: &Server{AWSSTSHosts: []string{h}}}
+		if probs := c.Validate(); len(probs) == 0 {
+			t.Errorf("%q accepted", h)
+		}
+	}
+}

@@ -33,6 +33,14 @@ type Server struct {
 	AllowInsecureHTTPIssuers bool `json:"allowInsecureHTTPIssuers,omitempty"`
 	// IssuerCAFile is a PEM bundle trusted in addition to the system roots for issuer HTTPS.
 	IssuerCAFile string `json:"issuerCAFile,omitempty"`
+	// AWSForwardingDisabled stops keyless from forwarding aws4_request subject tokens
+	// signed with credentials it did not issue to AWS STS (air-gapped deployments); such
+	// tokens are then refused. Keyless-issued AWS credentials are verified locally either way.
+	AWSForwardingDisabled bool `json:"awsForwardingDisabled,omitempty"`
+	// AWSSTSHosts adds STS host names a serialized request may name and keyless may forward
+	// to (FIPS, China or VPC endpoint names), beyond sts.amazonaws.com and
+	// sts.REGION.amazonaws.com.
+	AWSSTSHosts []string `json:"awsStsHosts,omitempty"`
 }
 
 // Google is the Google Cloud dialect's resources.

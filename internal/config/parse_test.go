@@ -56,7 +56,7 @@ func TestParseUnknownFieldSuggestion(t *testing.T) {
 		{"aws role", "aws:\n  accounts:\n  - roles:\n    - rolename: x\n", "aws.accounts[0].roles[0].rolename", 4, 7,
 			`unknown field "rolename" (did you mean "roleName"?)`},
 		{"no suggestion", "server:\n  zzz: 1\n", "server.zzz", 2, 3,
-			`unknown field "zzz"; the fields here are signingAlg, accessTokenLifetime, allowPrivateIssuers, allowInsecureHTTPIssuers, issuerCAFile`},
+			`unknown field "zzz"; the fields here are signingAlg, accessTokenLifetime, allowPrivateIssuers, allowInsecureHTTPIssuers, issuerCAFile, awsForwardingDisabled, awsStsHosts`},
 		{"json", "{\n  \"issuer\": \"https://x\",\n  \"serevr\": {}\n}", "serevr", 3, 3, `unknown field "serevr" (did you mean "server"?)`},
 	}
 	for _, tc := range cases {

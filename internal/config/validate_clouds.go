@@ -42,7 +42,16 @@ func (v *validator) server(s *Server) {
 	if s.AccessTokenLifetime != "" {
 		v.durationRange("server.accessTokenLifetime", s.AccessTokenLifetime, minTokenLifetime, maxTokenLifetime)
 	}
+	for i, h := range s.AWSSTSHosts {
+		if !stsHostRe.MatchString(h) {
+			v.add(joinIndex("server.awsStsHosts", i), "%q is not an AWS STS host name: expected a lowercase DNS name under amazonaws.com or amazonaws.com.cn, without scheme or port", h)
+		}
+	}
 }
+
+// stsHostRe: a lowercase DNS name under AWS's domains (operators may name FIPS, China and
+// VPC endpoint hosts; anything else would let signed requests leave for other services).
+var stsHostRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+amazonaws\.com(\.cn)?$`)
 
 func (v *validator) awsAccountID(path, id string) bool {
 	switch {

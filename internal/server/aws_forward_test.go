@@ -51,7 +51,7 @@ func startFakeSTS(t *testing.T) *fakeSTS {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "fake sts"},
-		DNSNames: []string{"sts.us-east-1.amazonaws.com"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: []string{"sts.us-east-1.amazonaws.com", "sts-fips.us-east-1.amazonaws.com"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true, IsCA: true}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -93,7 +93,8 @@ func startFakeSTS(t *testing.T) *fakeSTS {
 
 func (fs *fakeSTS) forwarder() *awsreq.Forwarder {
 	return &awsreq.Forwarder{RootCAs: fs.certPool, Timeout: 3 * time.Second,
-		DialOverrides: map[string]string{"sts.us-east-1.amazonaws.com:443": strings.TrimPrefix(fs.srv.URL, "https://")}}
+		DialOverrides: map[string]string{"sts.us-east-1.amazonaws.com:443": strings.TrimPrefix(fs.srv.URL, "https://"),
+			"sts-fips.us-east-1.amazonaws.com:443": strings.TrimPrefix(fs.srv.URL, "https://")}}
 }
 
 func ec2TokenSource(t *testing.T, tokenURL, audience, secret string) (string, error) {
@@ -243,4 +244,71 @@ func verifyAccessToken(t *testing.T, f *keylesstest.Fixture, tok string) map[str
 		t.Fatalf("token does not verify with keyless's keys: %v", err)
 	}
 	return p.Claims
+}
+
+// captureSubjectToken returns the aws4_request subject token x/oauth2 builds for the EC2
+// credentials and audience (sent to a capturing stand-in, never to keyless).
+func captureSubjectToken(t *testing.T, audience string) string {
+	t.Helper()
+	var captured string
+	capture := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		captured = r.PostForm.Get("subject_token")
+		http.Error(w, `{"error":"invalid_request"}`, 400)
+	}))
+	defer capture.Close()
+	_, _ = ec2TokenSource(t, capture.URL, audience, ec2Secret)
+	if captured == "" {
+		t.Fatal("no subject token captured")
+	}
+	return captured
+}
+
+// server.awsStsHosts extends the STS host allowlist; server.awsForwardingDisabled refuses
+// credentials keyless did not issue without any outbound call.
+func TestAWSForwardingConfig(t *testing.T) {
+	t.Parallel()
+	fs := startFakeSTS(t)
+	// The stand-in's forwarder admits the FIPS name itself; what the config changes is
+	// the check of the serialized request that precedes any forwarding.
+	fwd := fs.forwarder()
+	fwd.AllowedHosts = func(h string) bool { return awsreq.DefaultAllowedHost(h) || h == "sts-fips.us-east-1.amazonaws.com" }
+	t.Cleanup(fwd.CloseIdleConnections)
+	fips := strings.ReplaceAll(url.QueryEscape(mustUnescape(t, captureSubjectToken(t, keylesstest.AWSAudience()))),
+		"sts.us-east-1.amazonaws.com", "sts-fips.us-east-1.amazonaws.com")
+	post := func(f *keylesstest.Fixture, tok string) string {
+		form := keylesstest.STSForm(tok)
+		form.Set("audience", keylesstest.AWSAudience())
+		form.Set("subject_token_type", "urn:ietf:params:aws:token-type:aws4_request")
+		resp, body := f.Post(t, "/v1/token", "application/x-www-form-urlencoded", form.Encode(), "")
+		if resp.StatusCode == 200 {
+			t.Fatalf("exchange allowed: %s", body)
+		}
+		return reasonOf(t, f, resp.Header.Get("X-Keyless-Decision-Id"))
+	}
+
+	// Without the extra host, the FIPS host is not an STS host keyless forwards to.
+	plain := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) { keylesstest.WithAWS(c, is) },
+		func(o *server.Options) { o.AWSForwarder = fwd })
+	before := fs.calls.Load()
+	if got := post(plain, fips); got != "aws_host" || fs.calls.Load() != before {
+		t.Fatalf("unlisted host: reason %q, %d calls", got, fs.calls.Load()-before)
+	}
+	// Listed: forwarded (the stand-in then refuses the signature, which covered the
+	// original host: proof the request reached it).
+	listed := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) {
+		keylesstest.WithAWS(c, is)
+		c.Server = &config.Server{AWSSTSHosts: []string{"sts-fips.us-east-1.amazonaws.com"}}
+	}, func(o *server.Options) { o.AWSForwarder = fwd })
+	if got := post(listed, fips); got != "aws_signature" || fs.calls.Load() != before+1 {
+		t.Fatalf("listed host: reason %q, %d calls", got, fs.calls.Load()-before)
+	}
+	// Forwarding disabled: refused before any outbound call.
+	off := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) {
+		keylesstest.WithAWS(c, is)
+		c.Server = &config.Server{AWSForwardingDisabled: true}
+	})
+	if got := post(off, captureSubjectToken(t, keylesstest.AWSAudience())); got != "aws_forward_disabled" {
+		t.Fatalf("forwarding disabled: reason %q", got)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -170,12 +171,19 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := recordConfig(ctx, st, opts.Config); err != nil {
 		return nil, err
 	}
-	fwd := opts.AWSForwarder
-	if fwd == nil {
-		fwd = &awsreq.Forwarder{AllowedHosts: opts.AWSAllowedHosts}
+	allowed := opts.AWSAllowedHosts
+	if sc := cfg.Server; allowed == nil && sc != nil && len(sc.AWSSTSHosts) > 0 {
+		extra := slices.Clone(sc.AWSSTSHosts)
+		allowed = func(h string) bool { return awsreq.DefaultAllowedHost(h) || slices.Contains(extra, h) }
 	}
 	eo := exchange.Options{Signer: s.Keys, Auditor: s.Audit, Now: opts.Now, Observer: m,
-		SessionKeys: s.Keys, AWSForwarder: fwd, AWSAllowedHosts: opts.AWSAllowedHosts}
+		SessionKeys: s.Keys, AWSAllowedHosts: allowed}
+	switch {
+	case opts.AWSForwarder != nil:
+		eo.AWSForwarder = opts.AWSForwarder
+	case cfg.Server == nil || !cfg.Server.AWSForwardingDisabled:
+		eo.AWSForwarder = &awsreq.Forwarder{AllowedHosts: allowed}
+	}
 	if sc := cfg.Server; sc != nil {
 		eo.SigningAlg = sc.SigningAlg
 		if sc.AccessTokenLifetime != "" {
