@@ -189,3 +189,16 @@ func TestAWSSTSHosts(t *testing.T) {
 		}
 	}
 }
+
+func TestOrgPolicyBindsIAMOIDCProviders(t *testing.T) {
+	t.Parallel()
+	c := &Config{OrgPolicy: &OrgPolicy{AllowedIssuers: []string{"https://token.actions.githubusercontent.com"}},
+		AWS: &AWS{Accounts: []AWSAccount{{AccountID: "210987654321", OpenIDConnectProviders: []OpenIDConnectProvider{
+			{URL: "https://token.actions.githubusercontent.com", ClientIDList: []string{"sts.amazonaws.com"}},
+			{URL: "https://gitlab.example.com", ClientIDList: []string{"sts.amazonaws.com"}},
+		}}}}}
+	probs := c.Validate()
+	if len(probs) != 1 || !strings.Contains(probs.Error(), "aws.accounts[0].openIDConnectProviders[1].url") || !strings.Contains(probs.Error(), "orgPolicy.allowedIssuers") {
+		t.Fatalf("%v", probs)
+	}
+}

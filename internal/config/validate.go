@@ -59,7 +59,7 @@ func (c *Config) validate() Problems {
 		v.server(c.Server)
 	}
 	if c.AWS != nil {
-		v.aws(c.AWS)
+		v.aws(c.AWS, allowed)
 	}
 	if c.Azure != nil {
 		v.azure(c.Azure)

@@ -65,7 +65,9 @@ func (v *validator) awsAccountID(path, id string) bool {
 	return false
 }
 
-func (v *validator) aws(a *AWS) {
+// aws checks the AWS section. The org policy's allowed issuers bind IAM OIDC providers
+// too: one organisation-wide list of trusted issuers, whichever dialect trusts them.
+func (v *validator) aws(a *AWS, allowedIssuers map[string]bool) {
 	accounts := unique{}
 	for i, acct := range a.Accounts {
 		ap := joinIndex("aws.accounts", i)
@@ -76,7 +78,11 @@ func (v *validator) aws(a *AWS) {
 		}
 		urls := unique{}
 		for j, p := range acct.OpenIDConnectProviders {
-			v.openIDConnectProvider(joinIndex(joinField(ap, "openIDConnectProviders"), j), p, urls)
+			pp := joinIndex(joinField(ap, "openIDConnectProviders"), j)
+			v.openIDConnectProvider(pp, p, urls)
+			if allowedIssuers != nil && p.URL != "" && checkURL(p.URL, v.insecureHTTP) == "" && !allowedIssuers[p.URL] {
+				v.add(joinField(pp, "url"), "%q is not in orgPolicy.allowedIssuers; add it there, or trust an allowed issuer", p.URL)
+			}
 		}
 		names := unique{}
 		for j, r := range acct.Roles {
