@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keylessdev/keyless/internal/agent"
+	"github.com/keylessdev/keyless/internal/agent/refresh"
 	"github.com/keylessdev/keyless/internal/config"
 	"github.com/keylessdev/keyless/internal/jose"
 	"github.com/keylessdev/keyless/internal/keylesstest"
@@ -28,8 +28,6 @@ type chainFixture struct {
 	a         *agent.Agent
 	dir       string
 	authToken string
-	cancel    context.CancelFunc
-	done      chan error
 }
 
 func startChain(t *testing.T) *chainFixture {
@@ -77,29 +75,17 @@ files:
   awsConfig: ` + filepath.Join(dir, "aws-config") + `
   awsProfile: checkout
 `
+	return &chainFixture{f: f, a: runAgentYAML(t, cfgYAML), dir: dir, authToken: authToken}
+}
+
+// runAgentYAML parses cfgYAML and runs the agent until the test ends.
+func runAgentYAML(t *testing.T, cfgYAML string) *agent.Agent {
+	t.Helper()
 	cfg, err := agent.ParseConfig([]byte(cfgYAML), "agent.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cf := &chainFixture{f: f, a: a, dir: dir, authToken: authToken, cancel: cancel, done: make(chan error, 1)}
-	go func() { cf.done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-cf.done:
-			if err != nil {
-				t.Errorf("agent: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("agent did not stop")
-		}
-	})
-	return cf
+	return runAgent(t, cfg, refresh.Options{}, nil)
 }
 
 func (c *chainFixture) get(t *testing.T, endpoint, path string, hdr map[string]string) (int, []byte) {
@@ -243,18 +229,7 @@ func TestAgentDenialIs403(t *testing.T) {
 	if err := os.WriteFile(credPath, cred, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := agent.ParseConfig([]byte("google:\n  credentialConfig: "+credPath+"\n  projectId: p\nserve:\n  gceMetadata: 127.0.0.1:0\n"), "a.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	a := runAgentYAML(t, "google:\n  credentialConfig: "+credPath+"\n  projectId: p\nserve:\n  gceMetadata: 127.0.0.1:0\n")
 	c := &chainFixture{a: a}
 	code, body := c.get(t, "gceMetadata", "/computeMetadata/v1/instance/service-accounts/default/token", map[string]string{"Metadata-Flavor": "Google"})
 	if code != http.StatusForbidden || strings.Contains(string(body), "eyJ") {
@@ -293,7 +268,7 @@ func TestAgentWebIdentityFromGoogle(t *testing.T) {
 	if err := os.WriteFile(credPath, cred, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := agent.ParseConfig([]byte(`
+	ag := runAgentYAML(t, `
 google:
   credentialConfig: `+credPath+`
 aws:
@@ -304,19 +279,8 @@ aws:
 serve:
   containerCredentials: 127.0.0.1:0
   containerAuthorizationTokenFile: `+tokPath+`
-`), "a.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ag, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ag.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	cr, err := ag.Retrieve(ctx)
+`)
+	cr, err := ag.Retrieve(context.Background())
 	if err != nil {
 		t.Fatalf("AWS credentials from a keyless-issued identity: %v", err)
 	}
