@@ -255,6 +255,12 @@ type cacheSources struct{ c *jwks.Cache }
 
 func (s cacheSources) Source(issuer string) oidc.KeySource { return s.c.Source(issuer) }
 
+var _ exchange.ThumbprintKeySources = cacheSources{}
+
+func (s cacheSources) SourceWithThumbprints(issuer string, tps []string) oidc.KeySource {
+	return s.c.SourceWithThumbprints(issuer, tps)
+}
+
 func openStore(ctx context.Context, dataDir string) (store.Store, error) {
 	return sqlite.Open(ctx, filepath.Join(dataDir, "keyless.db"))
 }

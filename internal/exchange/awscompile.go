@@ -26,6 +26,15 @@ type AWSOIDCProvider struct {
 	Keys      oidc.KeySource
 }
 
+// ThumbprintKeySources is implemented by KeySources that can also trust an issuer's TLS
+// certificate by the SHA-1 thumbprint of the last certificate it presents (an IAM OIDC
+// provider's thumbprintList; see jwks.Cache.SourceWithThumbprints). Without it, providers
+// with thumbprints fetch keys with standard certificate verification only.
+type ThumbprintKeySources interface {
+	KeySources
+	SourceWithThumbprints(issuer string, thumbprints []string) oidc.KeySource
+}
+
 // AWSRole is a compiled IAM role with its trust policy parsed once.
 type AWSRole struct {
 	ARN, AccountID, Name, Path string
@@ -104,6 +113,8 @@ func (s *Snapshot) compileAWS(a *config.AWS, keys KeySources) config.Problems {
 				default:
 					p.Keys = oidc.StaticKeys{Set: set}
 				}
+			} else if ts, ok := keys.(ThumbprintKeySources); ok && len(pc.ThumbprintList) > 0 {
+				p.Keys = ts.SourceWithThumbprints(pc.URL, pc.ThumbprintList)
 			} else if keys != nil {
 				p.Keys = keys.Source(pc.URL)
 			}

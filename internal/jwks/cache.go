@@ -21,16 +21,21 @@ import (
 type Cache struct {
 	opts    Options
 	urls    urlPolicy
-	client  *http.Client
+	hook    dialHook
+	client  *http.Client // without pins
 	flights singleflight.Group
 
 	mu      sync.Mutex
-	entries map[string]*entry
+	entries map[string]*entry       // key: entryKey(issuer, pins)
+	pinned  map[string]*http.Client // key: pinSet.key(); created on first use
 }
 
 // entry is the cached state of one issuer. Fields below mu are guarded by it.
 type entry struct {
+	key       string // Cache.entries key and singleflight key
 	issuer    string
+	pins      pinSet
+	client    *http.Client
 	discovery *url.URL    // nil when invalid is set
 	invalid   *FetchError // the configured issuer itself is unacceptable
 
@@ -60,9 +65,34 @@ func newCache(opts Options, hook dialHook) *Cache {
 	urls := urlPolicy{allowInsecureHTTP: o.AllowInsecureHTTP, addrs: newAddrPolicy(o.AllowPrivateNetworks, false)}
 	rt := o.Transport
 	if rt == nil {
-		rt = newTransport(o, hook)
+		rt = newTransport(o, hook, nil)
 	}
-	return &Cache{opts: o, urls: urls, client: newClient(rt, urls), entries: make(map[string]*entry)}
+	return &Cache{opts: o, urls: urls, hook: hook, client: newClient(rt, urls),
+		entries: make(map[string]*entry), pinned: make(map[string]*http.Client)}
+}
+
+// clientFor returns the client for a pin set, with c.mu held. Options.Transport (tests
+// only) replaces pinned transports too, so pins have no effect with it.
+func (c *Cache) clientFor(pins pinSet) *http.Client {
+	if len(pins) == 0 || c.opts.Transport != nil {
+		return c.client
+	}
+	k := pins.key()
+	cl, ok := c.pinned[k]
+	if !ok {
+		cl = newClient(newTransport(c.opts, c.hook, pins), c.urls)
+		c.pinned[k] = cl
+	}
+	return cl
+}
+
+// entryKey keeps sources of one issuer with different pin sets apart: keys fetched
+// under one trust rule are never served to a source configured with another.
+func entryKey(issuer string, pins pinSet) string {
+	if len(pins) == 0 {
+		return issuer
+	}
+	return issuer + "\x00" + pins.key()
 }
 
 // Source is the key source of one issuer; it satisfies the verifier's
@@ -78,11 +108,24 @@ type Source struct {
 // trailing slash) + "/.well-known/openid-configuration". An unacceptable issuer URL is
 // reported by every KeySet call.
 func (c *Cache) Source(issuer string) *Source {
+	return c.SourceWithThumbprints(issuer, nil)
+}
+
+// SourceWithThumbprints is Source for an issuer whose TLS certificate may also be trusted
+// by thumbprint, like an AWS IAM OIDC provider's ThumbprintList: SHA-1 fingerprints (40
+// hex digits, any case) of the last certificate the server presents. A chain that the
+// standard verification refuses only for want of a trusted root is accepted when that
+// last certificate is pinned (see the package documentation). Entries that are not 40 hex
+// digits never match. Without thumbprints it is Source. Sources of one issuer with
+// different thumbprint sets have separate cache entries.
+func (c *Cache) SourceWithThumbprints(issuer string, thumbprints []string) *Source {
+	pins := newPinSet(thumbprints)
+	key := entryKey(issuer, pins)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[issuer]
+	e, ok := c.entries[key]
 	if !ok {
-		e = &entry{issuer: issuer}
+		e = &entry{key: key, issuer: issuer, pins: pins, client: c.clientFor(pins)}
 		if _, err := c.urls.checkIssuer(issuer); err != nil {
 			e.invalid = wrapErr(issuer, StageDiscovery, err)
 		} else if u, err := url.Parse(discoveryURL(issuer)); err != nil {
@@ -90,7 +133,7 @@ func (c *Cache) Source(issuer string) *Source {
 		} else {
 			e.discovery = u
 		}
-		c.entries[issuer] = e
+		c.entries[key] = e
 	}
 	return &Source{c: c, e: e}
 }
@@ -119,7 +162,7 @@ func (s *Source) KeySet(ctx context.Context, kid string) (*jose.KeySet, error) {
 		return keys, nil
 	}
 
-	ch := c.flights.DoChan(e.issuer, func() (any, error) { return c.refresh(ctx, e, gen) })
+	ch := c.flights.DoChan(e.key, func() (any, error) { return c.refresh(ctx, e, gen) })
 	select {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("jwks: issuer %q: waiting for keys: %w", e.issuer, context.Cause(ctx))
@@ -190,7 +233,7 @@ func (c *Cache) refresh(ctx context.Context, e *entry, gen uint64) (*jose.KeySet
 		}
 		discovered, jwksURI = u, u
 	}
-	resp, ferr := c.get(ctx, e.issuer, StageJWKS, jwksURI, "application/jwk-set+json, application/json;q=0.9, */*;q=0.1")
+	resp, ferr := c.get(ctx, e.client, e.issuer, StageJWKS, jwksURI, "application/jwk-set+json, application/json;q=0.9, */*;q=0.1")
 	if ferr != nil {
 		return nil, c.recordFailure(e, discovered, ferr)
 	}
@@ -225,7 +268,7 @@ func (c *Cache) refresh(ctx context.Context, e *entry, gen uint64) (*jose.KeySet
 
 // discover fetches and validates the discovery document and returns the jwks_uri.
 func (c *Cache) discover(ctx context.Context, e *entry) (*url.URL, *FetchError) {
-	resp, ferr := c.get(ctx, e.issuer, StageDiscovery, e.discovery, "application/json")
+	resp, ferr := c.get(ctx, e.client, e.issuer, StageDiscovery, e.discovery, "application/json")
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -290,9 +333,14 @@ type IssuerStats struct {
 	LastError string
 	KeyCount  int // usable keys in the cached set
 	Dropped   int // keys the last successful fetch dropped by policy
+	// Entries counts the issuer's cache entries: one per distinct thumbprint set
+	// (SourceWithThumbprints), usually 1.
+	Entries int
 }
 
-// Stats returns one entry per registered issuer, sorted by issuer.
+// Stats returns one row per registered issuer, sorted by issuer. When an issuer has
+// several entries (different thumbprint sets), Fetches and Failures are summed and the
+// other fields come from the entry with the most recent attempt.
 func (c *Cache) Stats() []IssuerStats {
 	now := c.opts.Now()
 	c.mu.Lock()
@@ -301,31 +349,50 @@ func (c *Cache) Stats() []IssuerStats {
 		entries = append(entries, e)
 	}
 	c.mu.Unlock()
-	sort.Slice(entries, func(i, j int) bool { return entries[i].issuer < entries[j].issuer })
+	sort.Slice(entries, func(i, j int) bool {
+		a, b := entries[i], entries[j]
+		return a.issuer < b.issuer || (a.issuer == b.issuer && a.key < b.key)
+	})
 
 	out := make([]IssuerStats, 0, len(entries))
+	latest := map[string]time.Time{}
 	for _, e := range entries {
-		s := IssuerStats{Issuer: e.issuer}
-		if e.invalid != nil {
-			s.LastError = e.invalid.Error()
-			out = append(out, s)
+		s, last := e.stats(now)
+		if n := len(out); n > 0 && out[n-1].Issuer == s.Issuer {
+			agg := &out[n-1]
+			fetches, failures, count := agg.Fetches+s.Fetches, agg.Failures+s.Failures, agg.Entries+1
+			if last.After(latest[s.Issuer]) {
+				*agg, latest[s.Issuer] = s, last
+			}
+			agg.Fetches, agg.Failures, agg.Entries = fetches, failures, count
 			continue
 		}
-		e.mu.Lock()
-		if e.jwksURI != nil {
-			s.JWKSURI = e.jwksURI.Redacted()
-		}
-		s.FetchedAt, s.ExpiresAt = e.fetchedAt, e.expiresAt
-		if !e.fetchedAt.IsZero() {
-			s.Age = now.Sub(e.fetchedAt)
-		}
-		s.Fetches, s.Failures = e.attempts, e.failures
-		if e.lastErr != nil {
-			s.LastError = e.lastErr.Error()
-		}
-		s.KeyCount, s.Dropped = e.keyCount, e.dropped
-		e.mu.Unlock()
+		latest[s.Issuer] = last
 		out = append(out, s)
 	}
 	return out
+}
+
+// stats returns the entry's row and the time of its last attempt.
+func (e *entry) stats(now time.Time) (IssuerStats, time.Time) {
+	s := IssuerStats{Issuer: e.issuer, Entries: 1}
+	if e.invalid != nil {
+		s.LastError = e.invalid.Error()
+		return s, time.Time{}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.jwksURI != nil {
+		s.JWKSURI = e.jwksURI.Redacted()
+	}
+	s.FetchedAt, s.ExpiresAt = e.fetchedAt, e.expiresAt
+	if !e.fetchedAt.IsZero() {
+		s.Age = now.Sub(e.fetchedAt)
+	}
+	s.Fetches, s.Failures = e.attempts, e.failures
+	if e.lastErr != nil {
+		s.LastError = e.lastErr.Error()
+	}
+	s.KeyCount, s.Dropped = e.keyCount, e.dropped
+	return s, e.lastAttempt
 }

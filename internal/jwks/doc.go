@@ -39,6 +39,25 @@
 //     the same scheme and host:port, status 200 only, bodies capped at MaxBodyBytes
 //     (after transparent decompression), TLS 1.2+ verified against RootCAs.
 //
+// # Thumbprints (AWS IAM OIDC providers)
+//
+// SourceWithThumbprints adds AWS's ThumbprintList rule to one source: SHA-1 fingerprints
+// (40 hex digits, compared case-insensitively) of the last certificate the server
+// presents, normally the top intermediate CA. The standard verification (RootCAs or the
+// system roots, host name, validity) runs first and is enough on its own. Only when it
+// fails with x509.UnknownAuthorityError is the connection accepted, and then only if the
+// leaf is valid for the dialled host, the presented chain verifies with its last
+// certificate as the sole trust anchor (signatures, CA constraints, server-auth usage,
+// validity periods at the current time, the same clock crypto/tls uses), and that last
+// certificate's thumbprint is listed. Any other failure (expired, wrong host, bad
+// signature) is final; a wrong thumbprint wraps ErrThumbprintMismatch. As at AWS, a
+// server that presents only its leaf is accepted when the leaf's own thumbprint is
+// listed, self-signed or not. The rule applies to every request of that source
+// (discovery, jwks_uri on any host, same-host redirects) over the same guarded dialer,
+// URL, redirect and size rules; one transport exists per distinct thumbprint set, and an
+// issuer's sources with different sets have separate entries, so keys fetched under one
+// trust rule never serve another. Without thumbprints nothing changes.
+//
 // # Errors
 //
 // Failures are *FetchError values naming the issuer and the stage ("discovery" or

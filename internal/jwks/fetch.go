@@ -44,7 +44,7 @@ type response struct {
 
 // get fetches u with a deadline of timeout, independent of ctx's cancellation (the
 // result is shared by every caller waiting on the same refresh) but keeping its values.
-func (c *Cache) get(ctx context.Context, issuer string, stage Stage, u *url.URL, accept string) (*response, *FetchError) {
+func (c *Cache) get(ctx context.Context, client *http.Client, issuer string, stage Stage, u *url.URL, accept string) (*response, *FetchError) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.Timeout)
 	defer cancel()
 
@@ -58,7 +58,7 @@ func (c *Cache) get(ctx context.Context, issuer string, stage Stage, u *url.URL,
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", userAgent)
 
-	resp, err := c.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fail(classify(err), err, "GET %s: %v", u.Redacted(), unwrapURLError(err))
 	}

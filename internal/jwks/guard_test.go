@@ -280,7 +280,7 @@ func TestJWKSFetchUsesGuard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, ferr := c.get(context.Background(), iss.URL, StageJWKS, u, "application/json")
+	_, ferr := c.get(context.Background(), c.client, iss.URL, StageJWKS, u, "application/json")
 	wantFetchError(t, ferr, StageJWKS, ErrBlockedAddress)
 	if len(rec.list()) != 0 || iss.conns.Load() != 0 {
 		t.Fatalf("dials %v, conns %d", rec.list(), iss.conns.Load())

@@ -18,17 +18,19 @@ type dialHook func(network, address string) error
 // newTransport builds the guarded transport: https through a dialer whose Control applies
 // the address policy, plain http (when allowed) through a second dialer that also
 // requires loopback. No proxy (a proxy would make the dialled address the proxy's, not the
-// issuer's), no keep-alives (refreshes are rare), HTTP/1.1, TLS 1.2+.
-func newTransport(o Options, hook dialHook) http.RoundTripper {
-	secure := newHTTPTransport(o, newAddrPolicy(o.AllowPrivateNetworks, false), hook)
+// issuer's), no keep-alives (refreshes are rare), HTTP/1.1, TLS 1.2+. With pins, https
+// certificates that do not chain to a trusted root may be accepted by thumbprint (see
+// verifyServerChain); everything else is identical.
+func newTransport(o Options, hook dialHook, pins pinSet) http.RoundTripper {
+	secure := newHTTPTransport(o, newAddrPolicy(o.AllowPrivateNetworks, false), hook, pins)
 	rt := &schemeRouter{https: secure}
 	if o.AllowInsecureHTTP {
-		rt.http = newHTTPTransport(o, newAddrPolicy(o.AllowPrivateNetworks, true), hook)
+		rt.http = newHTTPTransport(o, newAddrPolicy(o.AllowPrivateNetworks, true), hook, nil)
 	}
 	return rt
 }
 
-func newHTTPTransport(o Options, p *addrPolicy, hook dialHook) *http.Transport {
+func newHTTPTransport(o Options, p *addrPolicy, hook dialHook, pins pinSet) *http.Transport {
 	control := p.control
 	if hook != nil {
 		control = func(ctx context.Context, network, address string, c syscall.RawConn) error {
@@ -39,16 +41,21 @@ func newHTTPTransport(o Options, p *addrPolicy, hook dialHook) *http.Transport {
 		}
 	}
 	d := &net.Dialer{Timeout: o.Timeout, KeepAlive: -1, ControlContext: control}
-	return &http.Transport{
+	tlsConf := &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+	t := &http.Transport{
 		Proxy:                  nil,
 		DialContext:            d.DialContext,
-		TLSClientConfig:        &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:        tlsConf,
 		TLSHandshakeTimeout:    o.Timeout,
 		ResponseHeaderTimeout:  o.Timeout,
 		DisableKeepAlives:      true,
 		MaxResponseHeaderBytes: maxResponseHeaders,
 		ExpectContinueTimeout:  time.Second,
 	}
+	if len(pins) > 0 {
+		t.DialTLSContext = pinnedDialTLS(d, tlsConf, o.Timeout, pins)
+	}
+	return t
 }
 
 // schemeRouter sends https requests to one transport and http requests to the

@@ -221,6 +221,14 @@ type keySources struct{ c *jwks.Cache }
 
 func (k keySources) Source(issuer string) oidc.KeySource { return k.c.Source(issuer) }
 
+// The server's key sources honour IAM OIDC providers' thumbprintList.
+var _ exchange.ThumbprintKeySources = keySources{}
+
+// SourceWithThumbprints pins an IAM OIDC provider's thumbprintList (exchange.ThumbprintKeySources).
+func (k keySources) SourceWithThumbprints(issuer string, tps []string) oidc.KeySource {
+	return k.c.SourceWithThumbprints(issuer, tps)
+}
+
 // Serve accepts requests until Shutdown. It also reloads signing keys periodically so
 // `keyless keys rotate` run against the same data directory takes effect.
 func (s *Server) Serve() error {
