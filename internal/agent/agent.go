@@ -128,8 +128,13 @@ func New(opts Options) (*Agent, error) {
 	}
 	if c.AWS != nil {
 		var identity stscreds.IdentityTokenRetriever
-		if fg := c.AWS.WebIdentityFromGoogle; fg != nil {
-			identity = googleIdentity{a, fg.Audience}
+		switch {
+		case c.AWS.WebIdentityFromGoogle != nil:
+			identity = googleIdentity{a, c.AWS.WebIdentityFromGoogle.Audience}
+		case c.AWS.WebIdentityURL != nil:
+			identity = urlIdentity{src: *c.AWS.WebIdentityURL, client: &http.Client{Timeout: 30 * time.Second}}
+		case c.AWS.WebIdentityExecutable != nil:
+			identity = execIdentity{src: *c.AWS.WebIdentityExecutable, roleARN: c.AWS.RoleARN, now: opts.Now}
 		}
 		x, err := NewAWSExchange(*c.AWS, identity)
 		if err != nil {

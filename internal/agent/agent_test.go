@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -286,5 +288,55 @@ serve:
 	}
 	if !strings.HasPrefix(cr.AccessKeyID, "ASIA") {
 		t.Fatalf("credentials %q", cr.AccessKeyID)
+	}
+}
+
+// The AWS pipeline's web identity from a URL (JSON field, header required) and from an
+// executable printing Google's executable-source response.
+func TestAgentWebIdentityURLAndExecutable(t *testing.T) {
+	t.Parallel()
+	f := keylesstest.Start(t, func(c *config.Config, is *testissuer.Issuer) { keylesstest.WithAWS(c, is) })
+	tok := f.AWSToken(t, "app", nil)
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Metadata") != "true" {
+			http.Error(w, "no", http.StatusForbidden)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"access_token": tok})
+	}))
+	t.Cleanup(src.Close) // the parallel subtests run after this function returns
+	dir := t.TempDir()
+	script := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("#!/bin/sh\ncat <<'EOF'\n"+body+"\nEOF\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := script("good.sh", `{"version":1,"success":true,"token_type":"urn:ietf:params:oauth:token-type:jwt","id_token":"`+tok+`","expiration_time":`+strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)+`}`)
+	bad := script("bad.sh", `{"version":1,"success":false,"code":"401","message":"not in a pod"}`)
+	base := "aws:\n  roleArn: " + keylesstest.AWSRoleARN() + "\n  stsEndpoint: " + f.URL + "\n  region: us-east-1\n"
+	for name, tc := range map[string]struct{ yaml, wantErr string }{
+		"url":             {base + "  webIdentityUrl:\n    url: " + src.URL + "\n    headers: {Metadata: \"true\"}\n    format: {type: json, subjectTokenFieldName: access_token}\n", ""},
+		"url no header":   {base + "  webIdentityUrl:\n    url: " + src.URL + "\n    format: {type: json, subjectTokenFieldName: access_token}\n", "status 403"},
+		"executable":      {base + "  webIdentityExecutable: {command: " + good + "}\n", ""},
+		"executable fail": {base + "  webIdentityExecutable: {command: " + bad + "}\n", "not in a pod"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a := runAgentYAML(t, tc.yaml+"serve:\n  status: 127.0.0.1:0\n")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cr, err := a.Retrieve(ctx)
+			if tc.wantErr == "" {
+				if err != nil || !strings.HasPrefix(cr.AccessKeyID, "ASIA") {
+					t.Fatalf("credentials %q, %v", cr.AccessKeyID, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+		})
 	}
 }

@@ -43,6 +43,10 @@ type AWSConfig struct {
 	// WebIdentityFromGoogle uses an ID token of the Google pipeline's service account
 	// with this audience (the role's IAM OIDC provider must list it as a client id).
 	WebIdentityFromGoogle *FromGoogle `json:"webIdentityFromGoogle,omitempty"`
+	// WebIdentityURL fetches the token from a URL; WebIdentityExecutable runs a command
+	// printing Google's executable-source response (e.g. keyless token --format executable).
+	WebIdentityURL        *URLSource  `json:"webIdentityUrl,omitempty"`
+	WebIdentityExecutable *ExecSource `json:"webIdentityExecutable,omitempty"`
 	STSEndpoint           string      `json:"stsEndpoint,omitempty"` // default: AWS's regional endpoint
 	Region                string      `json:"region"`
 	RoleSessionName       string      `json:"roleSessionName,omitempty"`
@@ -122,15 +126,41 @@ func (c *Config) validate() config.Problems {
 		if !strings.HasPrefix(a.RoleARN, "arn:aws:iam::") || !strings.Contains(a.RoleARN, ":role/") {
 			add("aws.roleArn", "%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", a.RoleARN)
 		}
+		n := 0
+		for _, set := range []bool{a.WebIdentityTokenFile != "", a.WebIdentityFromGoogle != nil, a.WebIdentityURL != nil, a.WebIdentityExecutable != nil} {
+			if set {
+				n++
+			}
+		}
 		switch {
-		case a.WebIdentityTokenFile == "" && a.WebIdentityFromGoogle == nil:
-			add("aws.webIdentityTokenFile", "is required (the file holding the web identity token, re-read at every refresh), or set aws.webIdentityFromGoogle")
-		case a.WebIdentityTokenFile != "" && a.WebIdentityFromGoogle != nil:
-			add("aws.webIdentityFromGoogle", "set either webIdentityTokenFile or webIdentityFromGoogle, not both")
+		case n == 0:
+			add("aws.webIdentityTokenFile", "is required (the file holding the web identity token, re-read at every refresh), or set webIdentityFromGoogle, webIdentityUrl or webIdentityExecutable")
+		case n > 1:
+			add("aws", "set exactly one web identity source: webIdentityTokenFile, webIdentityFromGoogle, webIdentityUrl or webIdentityExecutable, not both")
 		case a.WebIdentityFromGoogle != nil && a.WebIdentityFromGoogle.Audience == "":
 			add("aws.webIdentityFromGoogle.audience", "is required (e.g. sts.amazonaws.com, a client id of the role's IAM OIDC provider)")
 		case a.WebIdentityFromGoogle != nil && c.Google == nil:
 			add("aws.webIdentityFromGoogle", "needs the google pipeline")
+		}
+		if u := a.WebIdentityURL; u != nil {
+			if !strings.HasPrefix(u.URL, "https://") && !strings.HasPrefix(u.URL, "http://") {
+				add("aws.webIdentityUrl.url", "%q is not an http(s) URL", u.URL)
+			}
+			if f := u.Format; f != nil && !strings.EqualFold(f.Type, "text") && f.Type != "" {
+				if !strings.EqualFold(f.Type, "json") {
+					add("aws.webIdentityUrl.format.type", "%q: want text or json", f.Type)
+				} else if f.SubjectTokenFieldName == "" {
+					add("aws.webIdentityUrl.format.subjectTokenFieldName", "is required with type json")
+				}
+			}
+		}
+		if x := a.WebIdentityExecutable; x != nil {
+			if f := strings.Fields(x.Command); len(f) == 0 || !strings.HasPrefix(f[0], "/") {
+				add("aws.webIdentityExecutable.command", "%q must start with an absolute program path", x.Command)
+			}
+			if t := x.TimeoutMillis; t != 0 && (t < 5000 || t > 120000) {
+				add("aws.webIdentityExecutable.timeoutMillis", "%d is outside 5000..120000", t)
+			}
 		}
 		if a.Region == "" {
 			add("aws.region", "is required (SDKs read it from the metadata endpoints)")

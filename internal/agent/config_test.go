@@ -38,6 +38,8 @@ serve:
 		"imds without aws":           {"google:\n  credentialConfig: x\nserve:\n  imds: 127.0.0.1:1\n", "need the aws pipeline"},
 		"duration":                   {strings.Replace(valid, "region: us-east-1", "region: us-east-1\n  durationSeconds: 60", 1), "outside 900..43200"},
 		"project number":             {strings.Replace(valid, `"481516234200"`, `"acme"`, 1), "not a project number"},
+		"relative executable":        {strings.Replace(valid, "  webIdentityTokenFile: /var/run/secrets/aws/token\n", "  webIdentityExecutable: {command: get-token --aws}\n", 1), "absolute program path"},
+		"json without field":         {strings.Replace(valid, "  webIdentityTokenFile: /var/run/secrets/aws/token\n", "  webIdentityUrl: {url: \"http://127.0.0.1:9/t\", format: {type: json}}\n", 1), "subjectTokenFieldName"},
 		"two identities":             {strings.Replace(valid, "  region: us-east-1", "  region: us-east-1\n  webIdentityFromGoogle: {audience: sts.amazonaws.com}", 1), "not both"},
 		"no identity":                {strings.Replace(valid, "  webIdentityTokenFile: /var/run/secrets/aws/token\n", "", 1), "webIdentityTokenFile"},
 		"from google without google": {"aws:\n  roleArn: arn:aws:iam::1:role/r\n  webIdentityFromGoogle: {audience: a}\n  region: r\n", "needs the google pipeline"},
