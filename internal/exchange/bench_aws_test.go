@@ -532,23 +532,11 @@ func TestCryptoFloorAWSFails(t *testing.T) {
 // BenchmarkCryptoFloorAssumeRole is the floor of AssumeRoleWithWebIdentity.
 func BenchmarkCryptoFloorAssumeRole(b *testing.B) {
 	f := newAWSFloor(b)
-	measure(b, nil, func() {
-		for b.Loop() {
-			if err := f.opAssumeRole(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	benchOp(b, f.opAssumeRole)
 }
 
 // BenchmarkCryptoFloorAWS4 is the floor of the aws4_request exchange.
 func BenchmarkCryptoFloorAWS4(b *testing.B) {
 	f := newAWSFloor(b)
-	measure(b, nil, func() {
-		for b.Loop() {
-			if err := f.opAWS4(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	benchOp(b, f.opAWS4)
 }
